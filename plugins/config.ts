@@ -1,0 +1,42 @@
+import fastifyEnv from '@fastify/env'
+import fp from 'fastify-plugin'
+
+export interface Config {
+  CC_LIVE_API_KEY: string
+  PORT: number
+  HOST: string
+  CC_LIVE_TTL_SECONDS: number
+  CC_LIVE_PING_SECONDS: number
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export const configSchema = {
+  type: 'object',
+  required: ['CC_LIVE_API_KEY'],
+  properties: {
+    CC_LIVE_API_KEY: { type: 'string', minLength: 16 },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    CC_LIVE_TTL_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 60 },
+    CC_LIVE_PING_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }
+  }
+} as const
+
+export interface ConfigOptions {
+  /** Where settings come from; process.env unless a test passes its own. */
+  env?: Record<string, string | undefined>
+}
+
+/** Validates the environment at start-up and exposes it, typed, as `fastify.config`. */
+export default fp<ConfigOptions>(async function config (fastify, { env = process.env }) {
+  await fastify.register(fastifyEnv, { schema: configSchema, data: env, env: false })
+  // The logger exists before the config does; apply the validated level before any request logger is made.
+  fastify.log.level = fastify.config.LOG_LEVEL
+}, { name: 'config' })

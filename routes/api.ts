@@ -1,0 +1,52 @@
+import fastifyBearerAuth from '@fastify/bearer-auth'
+import type { FastifyPluginAsync } from 'fastify'
+import { sendSnapshot } from './snapshot-reply.js'
+
+interface SessionBody {
+  session_id?: string
+}
+
+const sessionBodySchema = {
+  type: 'object',
+  properties: {
+    session_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }
+  }
+} as const
+
+const MAX_BODY_BYTES = 4096
+
+/**
+ * The laptop's private API. Registered under /api/live without fastify-plugin,
+ * so the bearer check and the strict body parsing guard exactly this prefix.
+ */
+const api: FastifyPluginAsync = async function api (fastify) {
+  await fastify.register(fastifyBearerAuth, {
+    keys: [fastify.config.CC_LIVE_API_KEY],
+    verifyErrorLogLevel: 'warn',
+    errorResponse: (error) => ({ statusCode: 401, error: 'Unauthorized', message: error.message })
+  })
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="cc-live"')
+  })
+
+  const parseJson = fastify.getDefaultJsonParser('error', 'error')
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (request, body: string, done) => {
+    // An empty body with a JSON content type, as some clients send, counts as no body.
+    if (body.length === 0) return done(null, undefined)
+    parseJson(request, body, done)
+  })
+
+  // No body (the original daemon's heartbeat) means no session id: the default session.
+  fastify.addHook('preValidation', async (request) => {
+    if (request.body === undefined) request.body = {}
+  })
+
+  const schema = { body: sessionBodySchema }
+  fastify.post<{ Body: SessionBody }>('/heartbeat', { schema }, async (request, reply) =>
+    sendSnapshot(reply, fastify.liveState.heartbeat(request.body.session_id)))
+  fastify.post<{ Body: SessionBody }>('/stop', { schema }, async (request, reply) =>
+    sendSnapshot(reply, fastify.liveState.stop(request.body.session_id)))
+}
+
+export default api

@@ -1,0 +1,32 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import config from '../plugins/config.js'
+import liveState from '../plugins/live-state.js'
+import viewers from '../plugins/viewers.js'
+import api from '../routes/api.js'
+import health from '../routes/health.js'
+import live from '../routes/live.js'
+import type { Clock } from './clock.js'
+import { replyWithError } from './error-reply.js'
+
+export interface AppOptions {
+  /** Settings; process.env when absent. */
+  env?: Record<string, string | undefined>
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+}
+
+export function buildApp ({ env, clock, logger = false }: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger,
+    // A session_id of 42 is a client bug to report, not a string to coerce.
+    ajv: { customOptions: { coerceTypes: false } }
+  })
+  app.setErrorHandler(replyWithError)
+  app.register(config, { env })
+  app.register(liveState, { clock })
+  app.register(viewers)
+  app.register(api, { prefix: '/api/live' })
+  app.register(live)
+  app.register(health)
+  return app
+}
