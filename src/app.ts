@@ -22,6 +22,7 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
     ajv: { customOptions: { coerceTypes: false } }
   })
   app.setErrorHandler(replyWithError)
+  closeConnectionsWhenDone(app)
   app.register(config, { env })
   app.register(liveState, { clock })
   app.register(viewers)
@@ -29,4 +30,17 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
   app.register(live)
   app.register(health)
   return app
+}
+
+/**
+ * Once closing, every response asks its client to close the connection, so a
+ * request that was in flight at SIGTERM is answered and its keep-alive socket
+ * does not hold the shutdown open.
+ */
+function closeConnectionsWhenDone (app: FastifyInstance): void {
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
 }

@@ -1,0 +1,58 @@
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { TEST_ENV } from '../helpers/app.js'
+
+async function startWith (env: Record<string, string | undefined>) {
+  const app = buildApp({ env })
+  try {
+    await app.ready()
+    return app.config
+  } finally {
+    await app.close()
+  }
+}
+
+t.test('defaults apply when only the key is set', async (t) => {
+  const config = await startWith({ CC_LIVE_API_KEY: TEST_ENV.CC_LIVE_API_KEY })
+  t.same(config, {
+    CC_LIVE_API_KEY: TEST_ENV.CC_LIVE_API_KEY,
+    PORT: 8080,
+    HOST: '0.0.0.0',
+    CC_LIVE_TTL_SECONDS: 60,
+    CC_LIVE_PING_SECONDS: 30,
+    LOG_LEVEL: 'info'
+  })
+})
+
+t.test('fractional seconds are accepted', async (t) => {
+  const config = await startWith({ ...TEST_ENV, CC_LIVE_TTL_SECONDS: '0.5', CC_LIVE_PING_SECONDS: '0.25' })
+  t.equal(config.CC_LIVE_TTL_SECONDS, 0.5)
+  t.equal(config.CC_LIVE_PING_SECONDS, 0.25)
+})
+
+t.test('the variables the service does not know are not kept', async (t) => {
+  const config = await startWith({ ...TEST_ENV, HOME: '/root' })
+  t.notOk('HOME' in config)
+})
+
+t.test('a missing or invalid value stops start-up with a message naming the variable', async (t) => {
+  const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
+    ['no key', { CC_LIVE_API_KEY: undefined }, /CC_LIVE_API_KEY/],
+    ['a short key', { CC_LIVE_API_KEY: 'fifteen-chars!!' }, /CC_LIVE_API_KEY must NOT have fewer than 16 characters/],
+    ['a port that is not a number', { PORT: 'http' }, /PORT must be integer/],
+    ['a port out of range', { PORT: '70000' }, /PORT must be <= 65535/],
+    ['a zero ttl', { CC_LIVE_TTL_SECONDS: '0' }, /CC_LIVE_TTL_SECONDS must be > 0/],
+    ['a negative ping period', { CC_LIVE_PING_SECONDS: '-1' }, /CC_LIVE_PING_SECONDS must be > 0/],
+    ['an unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be equal to one of the allowed values/]
+  ]
+  for (const [name, change, message] of cases) {
+    await t.rejects(startWith({ ...TEST_ENV, ...change }), { message }, name)
+  }
+})
+
+t.test('the logger takes the configured level', async (t) => {
+  const app = buildApp({ env: { ...TEST_ENV, LOG_LEVEL: 'warn' }, logger: { level: 'info' } })
+  t.teardown(() => app.close())
+  await app.ready()
+  t.equal(app.log.level, 'warn')
+})

@@ -1,0 +1,32 @@
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { TEST_ENV } from '../helpers/app.js'
+
+t.test('a server fault is logged in full and answered without its details', async (t) => {
+  const lines: string[] = []
+  const app = buildApp({
+    env: TEST_ENV,
+    logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } }
+  })
+  t.teardown(() => app.close())
+  app.get('/boom', async () => { throw new Error('database password is hunter2') })
+  await app.ready()
+  const res = await app.inject({ url: '/boom' })
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), { statusCode: 500, code: 'INTERNAL', error: 'Internal Server Error', message: 'internal error' })
+  t.ok(lines.some((line) => line.includes('hunter2') && line.includes('request failed')), 'the cause is in the log')
+})
+
+t.test('a client mistake is logged in one line without a stack', async (t) => {
+  const lines: string[] = []
+  const app = buildApp({
+    env: TEST_ENV,
+    logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } }
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: { authorization: `Bearer ${TEST_ENV.CC_LIVE_API_KEY}`, 'content-type': 'text/plain' }, payload: 'x' })
+  const rejected = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request rejected')
+  t.match(rejected, { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })
+  t.notOk(JSON.stringify(rejected).includes('stack'))
+})
