@@ -5,7 +5,7 @@ import { TEST_ENV } from '../helpers/app.js'
 t.test('a server fault is logged in full and answered without its details', async (t) => {
   const lines: string[] = []
   const app = buildApp({
-    env: TEST_ENV,
+    env: { ...TEST_ENV, LOG_LEVEL: 'info' },
     logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } }
   })
   t.teardown(() => app.close())
@@ -20,7 +20,7 @@ t.test('a server fault is logged in full and answered without its details', asyn
 t.test('a client mistake is logged in one line without a stack', async (t) => {
   const lines: string[] = []
   const app = buildApp({
-    env: TEST_ENV,
+    env: { ...TEST_ENV, LOG_LEVEL: 'info' },
     logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } }
   })
   t.teardown(() => app.close())
