@@ -48,6 +48,16 @@ t.test('SIGTERM closes viewers with 1001, finishes the request in flight and exi
   t.ok(Date.now() - signalledAt < 5000, 'within 5 s')
 })
 
+t.test('SIGINT shuts down the same way', async (t) => {
+  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY })
+  const viewer = new WebSocket(`ws://127.0.0.1:${server.port}/ws/live`)
+  await once(viewer, 'message')
+  const viewerClosed = once(viewer, 'close')
+  server.child.kill('SIGINT')
+  t.same(await viewerClosed, [1001, Buffer.from('server shutting down')])
+  t.same(await server.exited, { code: 0, signal: null })
+})
+
 t.test('the key and the Authorization header never reach the logs', async (t) => {
   const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, LOG_LEVEL: 'trace' })
   const wrongKey = 'not-the-key-but-also-secret-123'
