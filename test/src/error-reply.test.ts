@@ -1,8 +1,9 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { TEST_ENV } from '../helpers/app.js'
+import { AUTH, TEST_ENV } from '../helpers/app.js'
 
-t.test('a server fault is logged in full and answered without its details', async (t) => {
+/** An app whose log lines land in an array, plus a route that fails with a secret in its message. */
+async function appLoggingTo (t: Test) {
   const lines: string[] = []
   const app = buildApp({
     env: { ...TEST_ENV, LOG_LEVEL: 'info' },
@@ -11,6 +12,11 @@ t.test('a server fault is logged in full and answered without its details', asyn
   t.teardown(() => app.close())
   app.get('/boom', async () => { throw new Error('database password is hunter2') })
   await app.ready()
+  return { app, lines }
+}
+
+t.test('a server fault is logged in full and answered without its details', async (t) => {
+  const { app, lines } = await appLoggingTo(t)
   const res = await app.inject({ url: '/boom' })
   t.equal(res.statusCode, 500)
   t.same(res.json(), { statusCode: 500, code: 'INTERNAL', error: 'Internal Server Error', message: 'internal error' })
@@ -18,14 +24,8 @@ t.test('a server fault is logged in full and answered without its details', asyn
 })
 
 t.test('a client mistake is logged in one line without a stack', async (t) => {
-  const lines: string[] = []
-  const app = buildApp({
-    env: { ...TEST_ENV, LOG_LEVEL: 'info' },
-    logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } }
-  })
-  t.teardown(() => app.close())
-  await app.ready()
-  await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: { authorization: `Bearer ${TEST_ENV.CC_LIVE_API_KEY}`, 'content-type': 'text/plain' }, payload: 'x' })
+  const { app, lines } = await appLoggingTo(t)
+  await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' })
   const rejected = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request rejected')
   t.match(rejected, { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })
   t.notOk(JSON.stringify(rejected).includes('stack'))
