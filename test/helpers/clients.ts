@@ -36,7 +36,8 @@ export class Viewer {
   readonly socket: WebSocket
   readonly closed: Promise<{ code: number }>
   #queued: unknown[] = []
-  #waiting: Array<(message: unknown) => void> = []
+  #waiting: Array<{ resolve: (message: unknown) => void, reject: (error: Error) => void }> = []
+  #failure: Error | undefined
 
   constructor (url: string, options: { localAddress?: string, headers?: Record<string, string> } = {}) {
     this.socket = new WebSocket(url, options)
@@ -44,21 +45,25 @@ export class Viewer {
       const message: unknown = JSON.parse(data.toString())
       const waiter = this.#waiting.shift()
       if (waiter === undefined) this.#queued.push(message)
-      else waiter(message)
+      else waiter.resolve(message)
     })
-    this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve({ code })))
+    // A failed handshake or an early close fails the reads still waiting, instead of leaving them hanging.
+    this.socket.on('error', (error) => this.#fail(error))
+    this.closed = new Promise((resolve) => this.socket.once('close', (code) => {
+      this.#fail(new Error(`closed with ${code}`))
+      resolve({ code })
+    }))
   }
 
-  opened (): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve())
-      this.socket.once('error', reject)
-    })
+  #fail (error: Error): void {
+    this.#failure ??= error
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error)
   }
 
   next (): Promise<unknown> {
     if (this.#queued.length > 0) return Promise.resolve(this.#queued.shift())
-    return new Promise((resolve) => this.#waiting.push(resolve))
+    if (this.#failure !== undefined) return Promise.reject(this.#failure)
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }))
   }
 
   close (): void {
