@@ -1,5 +1,6 @@
 import fastifyEnv from '@fastify/env'
 import fp from 'fastify-plugin'
+import { compileProxyTrust, type ProxyTrust } from '../src/proxy-trust.js'
 
 export interface Config {
   CC_LIVE_API_KEY: string
@@ -8,11 +9,14 @@ export interface Config {
   CC_LIVE_TTL_SECONDS: number
   CC_LIVE_PING_SECONDS: number
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  CC_LIVE_TRUST_PROXY: string
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
+    /** Whose X-Forwarded-For to believe, compiled from CC_LIVE_TRUST_PROXY. */
+    trustsProxy: ProxyTrust
   }
 }
 
@@ -25,7 +29,8 @@ export const configSchema = {
     HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
     CC_LIVE_TTL_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 60 },
     CC_LIVE_PING_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
-    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    CC_LIVE_TRUST_PROXY: { type: 'string', default: '' }
   }
 } as const
 
@@ -39,4 +44,10 @@ export default fp<ConfigOptions>(async function config (fastify, { env = process
   await fastify.register(fastifyEnv, { schema: configSchema, data: env, env: false })
   // The logger exists before the config does; apply the validated level before any request logger is made.
   fastify.log.level = fastify.config.LOG_LEVEL
+  // Likewise Fastify takes its trustProxy at construction; buildApp hands it a function that asks this.
+  try {
+    fastify.decorate('trustsProxy', compileProxyTrust(fastify.config.CC_LIVE_TRUST_PROXY))
+  } catch (error) {
+    throw new Error(`env/CC_LIVE_TRUST_PROXY ${(error as Error).message}`, { cause: error })
+  }
 }, { name: 'config' })

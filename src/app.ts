@@ -16,10 +16,13 @@ export interface AppOptions {
 }
 
 export function buildApp ({ env, clock, logger = false }: AppOptions = {}): FastifyInstance {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger,
     // A session_id of 42 is a client bug to report, not a string to coerce.
-    ajv: { customOptions: { coerceTypes: false } }
+    ajv: { customOptions: { coerceTypes: false } },
+    // Fastify wants this at construction, before the config plugin has validated CC_LIVE_TRUST_PROXY;
+    // a function that asks the validated setting keeps one parser and one source of truth.
+    trustProxy: (address, hop) => app.trustsProxy(address, hop)
   })
   app.setErrorHandler(replyWithError)
   closeConnectionsWhenDone(app)

@@ -1,0 +1,15 @@
+/**
+ * The container's health probe: exit 0 when this container's /healthz answers 2xx, 1 otherwise.
+ * It needs nothing but node, which the slim image has (it lacks curl and wget).
+ */
+import { configSchema } from '../plugins/config.js'
+
+const PROBE_TIMEOUT_MS = 2000
+
+const port = process.env.PORT ?? configSchema.properties.PORT.default
+try {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+  process.exitCode = response.ok ? 0 : 1
+} catch {
+  process.exitCode = 1
+}

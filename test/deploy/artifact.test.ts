@@ -1,0 +1,119 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { AUTH, TEST_KEY } from '../helpers/app.js'
+import { Viewer } from '../helpers/clients.js'
+import { copyPaths, execArguments, type Instruction, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
+
+// Rebuilds the image's runtime stage without a container engine (production-only install from the
+// lockfile plus the compiled output) and runs it as the image would: a runtime import of a dev
+// dependency, a missing file or a broken probe fails here.
+t.setTimeout(180_000)
+
+const run = promisify(execFile)
+const runtime = stageNamed(parseContainerfile('Containerfile'), 'runtime')
+const imageEnv = stageEnvironment(runtime)
+const [command = []] = instructionsOf(runtime, 'CMD').map(({ rest }) => execArguments(rest))
+const [probe = []] = instructionsOf(runtime, 'HEALTHCHECK').map(({ rest }) => execArguments(rest))
+const OFFLINE = { active: false, since: null, sessions: 0 }
+
+// Outside the repository, so no node_modules above it can stand in for a missing package.
+const app = mkdtempSync(join(tmpdir(), 'cc-live-image-'))
+t.teardown(() => rmSync(app, { recursive: true, force: true }))
+
+/** What one runtime-stage instruction does to /app, here the temporary directory. */
+async function apply (instruction: Instruction): Promise<void> {
+  if (instruction.keyword === 'COPY') {
+    const { sources, destination } = copyPaths(instruction)
+    if (instruction.flags.from === 'build') {
+      // The build stage's output is what `npm run build` compiles (packaging.test.ts checks the path).
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, destination)])
+      return
+    }
+    for (const source of sources) cpSync(source, join(app, destination, basename(source)), { recursive: true })
+  } else if (instruction.keyword === 'RUN') {
+    if (!instruction.rest.startsWith('npm ci ')) throw new Error(`this test does not know how to run: ${instruction.rest}`)
+    // Same command; --prefer-offline only lets npm take the tarballs from its cache.
+    const [, ...args] = instruction.rest.split(/\s+/)
+    await run('npm', [...args, '--prefer-offline'], { cwd: app, env: { ...process.env, ...imageEnv } })
+  }
+}
+
+/** The image's environment plus the deployment's settings, and nothing inherited from this shell. */
+function containerEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, ...imageEnv, ...settings }
+}
+
+/** Runs the HEALTHCHECK command as the engine would, in the image's working directory. */
+async function probeExitCode (port: number): Promise<number> {
+  const [, ...args] = probe
+  const child = spawn(process.execPath, args, { cwd: app, env: containerEnv({ PORT: String(port) }), stdio: 'ignore' })
+  const [code] = await once(child, 'exit') as [number]
+  return code
+}
+
+/** Starts the CMD and resolves with the port once the log says it listens. */
+async function start (logLines: string[]): Promise<{ server: ChildProcess, port: number }> {
+  const [, ...args] = command
+  const server = spawn(process.execPath, args, {
+    cwd: app,
+    env: containerEnv({ CC_LIVE_API_KEY: TEST_KEY, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.teardown(() => { server.kill('SIGKILL') })
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)))
+    createInterface({ input: server.stdout! }).on('line', (line) => {
+      logLines.push(line)
+      const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
+      if (listening) resolve(Number(listening[1]))
+    })
+  })
+  return { server, port }
+}
+
+t.test('the runtime stage installs no development-only package', async (t) => {
+  for (const instruction of runtime.instructions) await apply(instruction)
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { dev?: boolean }> }
+  const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as { devDependencies: Record<string, string> }
+  const devOnly = Object.keys(packageJson.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev === true)
+  t.ok(devOnly.includes('typescript') && devOnly.includes('tap'))
+  for (const name of devOnly) t.notOk(existsSync(join(app, 'node_modules', name)), `${name} is not installed`)
+  for (let dir = dirname(app); dir !== dirname(dir); dir = dirname(dir)) {
+    t.notOk(existsSync(join(dir, 'node_modules')), `no ${dir}/node_modules to resolve from`)
+  }
+  t.ok(existsSync(join(app, command[1] ?? '')), `${command[1]} was compiled`)
+})
+
+t.test('started as the image starts it, it serves health, heartbeats and viewers, then stops cleanly on SIGTERM', async (t) => {
+  t.equal(imageEnv.NODE_ENV, 'production')
+  const logLines: string[] = []
+  const { server, port } = await start(logLines)
+  const base = `http://127.0.0.1:${port}`
+
+  const health = await fetch(`${base}/healthz`)
+  t.equal(health.status, 200)
+  t.same(await health.json(), { status: 'ok' })
+  t.equal(await probeExitCode(port), 0, 'the HEALTHCHECK command passes')
+
+  const viewer = new Viewer(`ws://127.0.0.1:${port}/ws/live`)
+  t.same(await viewer.next(), OFFLINE)
+  const heartbeat = await fetch(`${base}/api/live/heartbeat`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"session_id":"image"}' })
+  t.equal(heartbeat.status, 200)
+  t.match(await viewer.next(), { active: true, sessions: 1 })
+  t.match(await (await fetch(`${base}/ws/live`)).json(), { active: true, sessions: 1 })
+
+  const exited = once(server, 'exit')
+  server.kill('SIGTERM')
+  t.same(await viewer.closed, { code: 1001 }, 'viewers are told the server is going away')
+  t.same(await exited, [0, null], 'exit code 0')
+  t.equal(await probeExitCode(port), 1, 'the HEALTHCHECK command fails once the server is gone')
+
+  for (const line of logLines) t.doesNotThrow(() => JSON.parse(line), 'production logs are JSON lines')
+  t.notOk(logLines.some((line) => line.includes(TEST_KEY)), 'the key is not logged')
+})
