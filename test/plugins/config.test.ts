@@ -20,7 +20,8 @@ t.test('defaults apply when only the key is set', async (t) => {
     HOST: '0.0.0.0',
     CC_LIVE_TTL_SECONDS: 60,
     CC_LIVE_PING_SECONDS: 30,
-    LOG_LEVEL: 'info'
+    LOG_LEVEL: 'info',
+    CC_LIVE_TRUST_PROXY: ''
   })
 })
 
