@@ -1,6 +1,6 @@
 # Shared by start.sh, stop.sh, heartbeat-loop.sh and send-stop.sh: sourced, never run. POSIX sh;
-# needs only curl beyond the base system. Nothing here may print to stdout or stderr: whatever a SessionStart hook
-# prints lands in the model's context, and errors belong in the log file, not in Claude Code.
+# needs only curl beyond the base system. Nothing here may print to stdout or stderr: whatever a
+# SessionStart hook prints lands in the model's context, and errors go to the log file instead.
 
 umask 077
 case $cc_live_here in /*) ;; *) cc_live_here=$PWD/$cc_live_here ;; esac
@@ -9,7 +9,7 @@ POST_TIMEOUT=5 # seconds; no retries: the next heartbeat is the retry
 DEFAULT_SESSION=@default # a file name no session id can take: '@' is outside the id alphabet
 
 # Exits 0 at once, doing nothing, unless both the endpoint and the key are set. Opens the per-user
-# state directory (mode 0700), which holds one pid file per session and the log.
+# state directory, which holds one pid file per session and the log.
 require_config () {
   [ -n "${CC_LIVE_ENDPOINT:-}" ] && [ -n "${CC_LIVE_API_KEY:-}" ] || exit 0
   endpoint=${CC_LIVE_ENDPOINT%/}
@@ -17,7 +17,7 @@ require_config () {
     /*) state_dir=$XDG_STATE_HOME/cc-live ;;
     *) [ -n "${HOME:-}" ] || exit 0; state_dir=$HOME/.local/state/cc-live ;;
   esac
-  mkdir -p "$state_dir" 2>/dev/null && chmod 700 "$state_dir" 2>/dev/null || exit 0
+  [ -d "$state_dir" ] || mkdir -p "$state_dir" 2>/dev/null || exit 0 # 0700, by the umask
   log_file=$state_dir/cc-live.log
   # The key goes into a curl config line; the bearer token alphabet (RFC 6750) keeps it one line
   # that needs no quoting.
@@ -80,7 +80,7 @@ read_hook_session () {
 
 # How to look at other processes: /proc where there is one (no fork, which keeps the hook fast),
 # ps elsewhere (macOS).
-if [ -d /proc/1 ]; then proc_source=procfs; else proc_source=ps; fi
+if [ -d /proc/1 ]; then proc_source=procfs; else proc_source='ps'; fi
 
 # proc_state, proc_ppid and proc_comm of a process; fails when there is none.
 proc_info () {
@@ -130,12 +130,14 @@ running_loop () {
   return 1
 }
 
-# Ends a loop and whatever it is running (sleep, curl): it leads its own process group.
+# Ends a loop and whatever it is running (sleep, curl): it leads its own process group. Waits for
+# it, half a second at the most, so that no heartbeat of it can follow.
 kill_loop () {
   kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    proc_alive "$1" || return 0
-    sleep 0.05
+  kill_wait=0
+  while proc_alive "$1" && [ "$kill_wait" -lt 50 ]; do
+    sleep 0.01
+    kill_wait=$((kill_wait + 1))
   done
 }
 

@@ -18,50 +18,41 @@ case $interval in
   *) log "CC_LIVE_INTERVAL_SECONDS must be a positive number of seconds; using 30"; interval=30 ;;
 esac
 
-# Claims the session's pid file, atomically (ln fails when it exists). A live loop for the same
-# Claude Code process keeps the session (resume, compact); one for another process is replaced,
-# as when a session is resumed after the Claude Code that ran it crashed.
-claim () {
-  claim_tmp=$pid_file.$$
-  printf '%s %s\n' "$$" "$owner" >"$claim_tmp" || return 1
-  if ln "$claim_tmp" "$pid_file" 2>/dev/null; then
-    rm -f "$claim_tmp"
-    return 0
-  fi
-  if running_loop "$session_name"; then
-    if [ "$loop_owner" = "$owner" ]; then
-      rm -f "$claim_tmp"
-      return 1
-    fi
-    log "taking over from loop $loop_pid of Claude Code $loop_owner"
-    kill_loop "$loop_pid"
-  fi
-  mv -f "$claim_tmp" "$pid_file"
+# Whether the session's pid file still names this loop: start.sh writes it, stop.sh removes it, and
+# a Claude Code resuming the session (after the one that ran it crashed) replaces it.
+named () {
+  { read -r named_pid _ <"$pid_file"; } 2>/dev/null && [ "$named_pid" = "$$" ]
 }
 
-# Removes the pid file if it still names this loop (a takeover may have replaced it).
 release () {
-  { read -r named _ <"$pid_file"; } 2>/dev/null && [ "$named" = "$$" ] && rm -f "$pid_file"
+  named && rm -f "$pid_file"
 }
 
-# Pid files of loops that are gone (kill -9, reboot) and half-written claims.
+# Pid files of loops that died without cleaning up (kill -9, a reboot), and unfinished writes. Only
+# dead pids: a live one may be a loop between fork and exec, and a reused pid misleads nobody, as
+# running_loop checks the command line.
 sweep_stale () {
   for file in "$state_dir"/*.pid "$state_dir"/*.pid.*; do
     [ -f "$file" ] || continue
-    name=${file##*/}
-    case $name in
-      *.pid) running_loop "${name%.pid}" || rm -f "$file" ;;
-      *) proc_alive "${name##*.}" || rm -f "$file" ;;
+    case $file in
+      *.pid) { read -r stale_pid _ <"$file"; } 2>/dev/null ;;
+      *) stale_pid=${file##*.} ;;
     esac
+    case $stale_pid in '' | *[!0-9]*) ;; *) proc_alive "$stale_pid" && continue ;; esac
+    rm -f "$file"
   done
 }
 
-claim || exit 0
 trap release EXIT
 trap 'exit 0' TERM
 trap '' HUP INT
+# start.sh names this loop in the pid file right after starting it; give it a moment to.
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  named && break
+  sleep 0.05
+done
 sweep_stale
-while :; do
+while named; do
   post heartbeat
   sleep "$interval" &
   wait $!

@@ -17,8 +17,6 @@ const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url)
 const INTERVAL_SECONDS = 0.2
 const TTL_SECONDS = 1
 const HOOK_BUDGET_MS = 200
-/** What Claude Code gives all SessionEnd hooks together. */
-const SESSION_END_BUDGET_MS = 1500
 
 /**
  * Claude Code, as far as hooks can tell: a long-lived process that runs each hook command through
@@ -338,6 +336,19 @@ t.test('two concurrent sessions stay live independently; each stop ends only its
   t.same(await readdir(user.stateDir), [], 'no state left')
 })
 
+t.test('a SessionEnd right after the SessionStart still ends the loop it started', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const claudeCode = user.claudeCode()
+  const stop = server.nextRequest((request) => request.action === 'stop')
+  assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
+  assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A)), 'stop.sh')
+  await stop
+  await eventually(() => user.loops().length === 0, 'the loop has ended')
+  t.same(server.state(), OFFLINE, 'offline, and no heartbeat came after the stop')
+  t.same(await readdir(user.stateDir), [], 'no state left')
+})
+
 t.test('a Claude Code killed with SIGKILL: its loop ends, the session leaves within interval + TTL', async (t) => {
   const server = await startServer(t)
   const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
@@ -369,22 +380,31 @@ t.test('with the server down or hanging the hooks return at once, print nothing 
     'nothing listening': await laptop(t, { CC_LIVE_ENDPOINT: `http://127.0.0.1:${await closedPort()}` }),
     'a server that never answers': await laptop(t, { CC_LIVE_ENDPOINT: `http://127.0.0.1:${(blackHole.address() as { port: number }).port}` })
   }
+  // Claude Code waits for these hooks: on a busy machine one run can be slow, so the bound applies to
+  // the median of several; any run that waited on the server would take curl's 5 s timeout.
+  const sessions = ['one', 'two', 'three', 'four', 'five']
   for (const [name, user] of Object.entries(users)) {
     const claudeCode = user.claudeCode()
-    for (const source of ['startup', 'resume']) {
-      const start = await claudeCode.run('start.sh', sessionStart(SESSION_A, source))
-      assertQuiet(t, start, `start.sh (${source}) with ${name}`)
-      t.ok(start.ms < HOOK_BUDGET_MS, `start.sh (${source}) with ${name} took ${start.ms.toFixed(1)} ms`)
+    const timed = async (script: 'start.sh' | 'stop.sh', inputs: string[]): Promise<void> => {
+      const times: number[] = []
+      for (const input of inputs) {
+        const run = await claudeCode.run(script, input)
+        assertQuiet(t, run, `${script} with ${name}`)
+        times.push(run.ms)
+      }
+      times.sort((a, b) => a - b)
+      const median = times[Math.floor(times.length / 2)]!
+      t.ok(median < HOOK_BUDGET_MS, `${script} with ${name}: median ${median.toFixed(1)} ms of ${times.length} runs`)
+      t.ok(times.at(-1)! < 1000, `${script} with ${name}: none waited on the server (slowest ${times.at(-1)!.toFixed(1)} ms)`)
     }
+    await timed('start.sh', [...sessions.map((id) => sessionStart(id)), sessionStart('one', 'resume')])
     if (name === 'nothing listening') {
       await eventually(() => user.log().includes('heartbeat failed'), 'the failure is logged')
       t.match(user.log(), /heartbeat failed: HTTP 000 \(curl: \(7\) Failed to connect/, 'the log says why')
     } else {
-      await eventually(() => hanging.size > 0, 'the loop is waiting on the server')
+      await eventually(() => hanging.size === sessions.length, 'the loops are waiting on the server')
     }
-    const stop = await claudeCode.run('stop.sh', sessionEnd(SESSION_A))
-    assertQuiet(t, stop, `stop.sh with ${name}`)
-    t.ok(stop.ms < SESSION_END_BUDGET_MS, `stop.sh with ${name} took ${stop.ms.toFixed(1)} ms`)
+    await timed('stop.sh', sessions.map((id) => sessionEnd(id)))
     t.same(user.loops(), [], `no loop left with ${name}`)
   }
 })
@@ -531,7 +551,7 @@ t.test('detached without setsid(1): through perl as on macOS, or in the backgrou
   }
 })
 
-t.test('without endpoint or key the hooks do nothing at all', async (t) => {
+t.test('without endpoint or key, or with a key that is no bearer token, the hooks do nothing at all', async (t) => {
   const server = await startServer(t)
   const requests: ApiRequest[] = []
   server.requests.on('request', (request: ApiRequest) => requests.push(request))
@@ -548,6 +568,12 @@ t.test('without endpoint or key the hooks do nothing at all', async (t) => {
     t.same(user.leftovers(), [], `no process started with ${name}`)
     t.same(await readdir(user.home), [], `no state written with ${name}`)
   }
+
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, CC_LIVE_API_KEY: 'a "quoted" key' })
+  const claudeCode = user.claudeCode()
+  assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), 'start.sh with a key curl could not take')
+  t.same(user.leftovers(), [], 'no loop for a key that is not a bearer token')
+  t.match(user.log(), 'CC_LIVE_API_KEY has characters a bearer token cannot have', 'the log says why')
   t.same(requests, [], 'the server heard nothing')
   t.same(server.state(), OFFLINE)
 })
