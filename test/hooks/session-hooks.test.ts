@@ -34,7 +34,11 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   let stderr = ''
   hook.stdout.on('data', (chunk) => { stdout += chunk.length })
   hook.stderr.on('data', (chunk) => { stderr += chunk })
-  if (input !== null) hook.stdin.end(input)
+  if (input !== null) {
+    // A hook may exit without reading its input (no configuration): that EPIPE is no failure.
+    hook.stdin.on('error', () => {})
+    hook.stdin.end(input)
+  }
   hook.on('close', (code) => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     process.stdout.write(JSON.stringify({ code, ms, stdout, stderr }) + '\\n')
