@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import config from '../plugins/config.js'
 import liveState from '../plugins/live-state.js'
+import sse from '../plugins/sse.js'
 import viewers from '../plugins/viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
@@ -25,6 +26,7 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
   app.register(config, { env })
   app.register(liveState, { clock })
   app.register(viewers)
+  app.register(sse)
   app.register(api, { prefix: '/api/live' })
   app.register(live)
   app.register(health)
