@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import config from '../plugins/config.js'
 import liveState from '../plugins/live-state.js'
+import spareConnections from '../plugins/spare-connections.js'
 import sse from '../plugins/sse.js'
 import viewers from '../plugins/viewers.js'
 import api from '../routes/api.js'
@@ -23,6 +24,7 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
     ajv: { customOptions: { coerceTypes: false } }
   })
   app.setErrorHandler(replyWithError)
+  app.register(spareConnections)
   app.register(config, { env })
   app.register(liveState, { clock })
   app.register(viewers)
