@@ -7,6 +7,7 @@ import viewers from '../plugins/viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
 import live from '../routes/live.js'
+import widget from '../routes/widget.js'
 import type { Clock } from './clock.js'
 import { replyWithError } from './error-reply.js'
 
@@ -31,6 +32,7 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
   app.register(sse)
   app.register(api, { prefix: '/api/live' })
   app.register(live)
+  app.register(widget)
   app.register(health)
   return app
 }
