@@ -245,9 +245,10 @@ export function subscribe (url, onState, options = {}) {
 
 const STYLE = `:host{display:inline-flex;align-items:center;gap:.4em}:host([hidden]){display:none}
 [part=dot]{width:var(--cc-live-dot-size,.6em);height:var(--cc-live-dot-size,.6em);border-radius:50%;background:var(--cc-live-offline-color,#8c959f)}
-:host([state=live]) [part=dot]{background:var(--cc-live-color,#1a7f37);animation:cc-pulse 2s ease-in-out infinite}
+:host([state=live]) [part=dot]{background:var(--cc-live-color,#1a7f37)}
 :host([state$=connecting]) [part=dot]{background:none;box-shadow:inset 0 0 0 .15em var(--cc-live-reconnecting-color,#9a6700)}
-@keyframes cc-pulse{50%{opacity:.4}}@media (prefers-reduced-motion:reduce){[part=dot]{animation:none}}`
+@keyframes cc-pulse{50%{opacity:.4}}
+@media (prefers-reduced-motion:no-preference){:host([state=live]) [part=dot]{animation:cc-pulse 2s ease-in-out infinite}}`
 
 if (globalThis.customElements && !customElements.get('cc-live-status')) {
   customElements.define('cc-live-status', class extends HTMLElement {

@@ -38,8 +38,8 @@ function testPage (body: string): string {
 if (chromiumMissing) {
   t.plan(0, chromiumMissing)
 } else {
-  const chromium = await launchChromium()
-  t.teardown(chromium.close)
+  const browser = await launchChromium()
+  t.teardown(() => browser.close())
   await mkdir(ARTIFACTS, { recursive: true })
 
   /** The app, listening, with the test page at /widget-test when `page` is given. Closed when the test ends. */
@@ -51,7 +51,7 @@ if (chromiumMissing) {
   }
 
   async function openPage (t: Test, url: string): Promise<Page> {
-    const page = await chromium.context.newPage()
+    const page = await browser.newPage()
     t.teardown(() => page.close())
     await page.goto(url)
     return page
@@ -88,6 +88,48 @@ if (chromiumMissing) {
     await post(app, 'stop')
     await shows(page, 'offline', 'offline')
     t.same(await page.evaluate(() => window.states), ['connecting', 'offline', 'live', 'offline'])
+  })
+
+  t.test('the time live is counted from since and updated every minute', async (t) => {
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    const page = await browser.newPage()
+    t.teardown(() => page.close())
+    await page.clock.install()
+    await page.goto(`${origin}/widget-test`)
+    await post(app, 'heartbeat')
+    await shows(page, 'live', 'live · <1 min', 5000)
+    await page.clock.fastForward('42:00')
+    await shows(page, 'live', 'live · 42 min')
+    await screenshot(page, 'live-42-min')
+    await page.clock.fastForward('23:00')
+    await shows(page, 'live', 'live · 1 h 5 min')
+  })
+
+  t.test('the pulse stops under prefers-reduced-motion', async (t) => {
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    await post(app, 'heartbeat')
+    const page = await openPage(t, `${origin}/widget-test`)
+    await shows(page, 'live', 'live · <1 min', 5000)
+    const animation = () => page.locator('cc-live-status').evaluate((element) =>
+      getComputedStyle(element.shadowRoot!.querySelector('[part=dot]')!).animationName)
+    t.equal(await animation(), 'cc-pulse')
+    await page.emulateMedia({ reducedMotion: 'reduce' })
+    t.equal(await animation(), 'none')
+  })
+
+  t.test('the src attribute points the element at another origin', async (t) => {
+    const { app, origin } = await listen(t, { page: '' })
+    const elsewhere = await listen(t)
+    await post(elsewhere.app, 'heartbeat')
+    const page = await openPage(t, `${origin}/widget-test`)
+    await page.evaluate((src) => {
+      const element = document.createElement('cc-live-status')
+      element.setAttribute('src', src)
+      document.getElementById('shot')!.append(element)
+    }, `${elsewhere.origin.replace('http', 'ws')}/ws/live`)
+    await shows(page, 'live', 'live · <1 min', 5000)
+    t.equal(elsewhere.app.viewers.size, 1)
+    t.equal(app.viewers.size, 0)
   })
 
   t.test('the server restarts: reconnecting, never offline, then the true state by itself', async (t) => {

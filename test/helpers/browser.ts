@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser } from 'playwright-core'
 
 /** Debian's Chromium; playwright-core drives it and never downloads a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -17,15 +14,10 @@ const ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync'
 ]
 
-/** A headless Chromium with a fresh profile; close() also removes the profile. */
-export async function launchChromium (): Promise<{ context: BrowserContext, close: () => Promise<void> }> {
-  const profile = await mkdtemp(join(tmpdir(), 'cc-live-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS })
-  return {
-    context,
-    close: async () => {
-      await context.close()
-      await rm(profile, { recursive: true, force: true })
-    }
-  }
+/**
+ * A headless Chromium. launch() gives it a fresh temporary profile (--user-data-dir) and removes it
+ * on close; each browser.newPage() is its own context, so tests share no cookies, cache or fake clock.
+ */
+export function launchChromium (): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
 }
