@@ -129,8 +129,12 @@ class Link {
   listeners = new Set()
   /** @type {View} */
   view = { status: 'connecting', since: null, sessions: 0, transport: null }
-  /** Each round of attempts starts at the transport that last worked. */
-  #preferred = 0
+  /**
+   * The transport that has worked on this page, the only one retried from then on: a server that is
+   * down refuses every transport alike, and a restart must not leave the page on a fallback.
+   * @type {number | undefined}
+   */
+  #proven
   /** Stops the attempt in progress; callbacks from any other attempt are stale. */
   #halt = noop
   #retry = 0
@@ -153,7 +157,7 @@ class Link {
     globalThis.document?.removeEventListener('visibilitychange', this.#onVisibility)
   }
 
-  /** A transport that fails before its first state hands over to the next; a drop waits for the backoff. */
+  /** Until one has worked, a transport that fails before its first state hands over to the next at once. */
   #connect (/** @type {number} */ index) {
     const [name, open] = /** @type {[string, Transport]} */ (this.transports[index])
     let working = false
@@ -166,11 +170,11 @@ class Link {
     const end = (code) => {
       if (this.#halt !== halt) return
       this.#stop()
-      if (!working && index + 1 < this.transports.length) return this.#connect(index + 1)
+      if (this.#proven === undefined && index + 1 < this.transports.length) return this.#connect(index + 1)
       // 1001: the server is restarting, not failing; come back soon, each tab at its own random moment.
       if (code === 1001) this.backoff.reset()
       this.#emit({ ...this.view, status: 'reconnecting' })
-      this.#retry = setTimeout(() => this.#connect(this.#preferred), this.backoff.next())
+      this.#retry = setTimeout(() => this.#connect(this.#proven ?? 0), this.backoff.next())
     }
     const deadline = setTimeout(end, CONNECT_TIMEOUT_MS)
     this.#halt = halt
@@ -180,7 +184,7 @@ class Link {
       if (!working) {
         working = true
         clearTimeout(deadline)
-        this.#preferred = index
+        this.#proven = index
         this.backoff.opened()
       }
       this.#emit({ status: state.active ? 'live' : 'offline', since: state.since, sessions: state.sessions, transport: name })
@@ -212,7 +216,7 @@ class Link {
     } else if (this.#paused) {
       this.#paused = false
       this.backoff.reset()
-      this.#connect(this.#preferred)
+      this.#connect(this.#proven ?? 0)
     }
   }
 }

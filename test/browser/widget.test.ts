@@ -38,6 +38,8 @@ function testPage (body: string): string {
 if (chromiumMissing) {
   t.plan(0, chromiumMissing)
 } else {
+  // Ten scenarios in a real browser take about 20 s, more on a busy machine: past tap's default 30 s per file.
+  t.setTimeout(120_000)
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   await mkdir(ARTIFACTS, { recursive: true })

@@ -86,7 +86,7 @@ t.test('state messages become views, and a drop shows reconnecting with the last
   t.equal(views.at(-1)!.status, 'reconnecting', 'a drop while offline is reconnecting too, never offline')
 })
 
-t.test('a transport that fails before its first state hands over to the next at once', async (t) => {
+t.test('until one has worked, a transport that fails before its first state hands over to the next at once', async (t) => {
   const { transports, views } = subscribeFake(t, ['websocket', 'sse', 'poll'])
   const socket = await transports.websocket!.connection(0)
   socket.end(1006)
@@ -97,10 +97,20 @@ t.test('a transport that fails before its first state hands over to the next at 
   t.equal(views.at(-1)!.transport, 'sse')
 
   source.end()
-  const next = await transports.sse!.connection(1)
-  t.equal(transports.websocket!.opened, 1, 'after a drop, the transport that worked is tried first')
-  next.end()
-  await transports.poll!.connection(0)
+  ;(await transports.sse!.connection(1)).end()
+  await transports.sse!.connection(2)
+  t.equal(transports.websocket!.opened + transports.poll!.opened, 1, 'from then on only the transport that worked is retried')
+})
+
+t.test('once WebSocket has worked, an outage that refuses everything does not leave the page on a fallback', async (t) => {
+  const { transports } = subscribeFake(t, ['websocket', 'sse'])
+  const socket = await transports.websocket!.connection(0)
+  socket.send(LIVE)
+  socket.end(1001)
+  ;(await transports.websocket!.connection(1)).end(1006)
+  const back = await transports.websocket!.connection(2)
+  back.send(LIVE)
+  t.equal(transports.sse!.opened, 0)
 })
 
 t.test('when every transport fails, the round waits for the backoff and starts over', async (t) => {
