@@ -1,10 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import config from '../plugins/config.js'
+import drainConnections from '../plugins/drain-connections.js'
 import liveState from '../plugins/live-state.js'
+import sse from '../plugins/sse.js'
 import viewers from '../plugins/viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
 import live from '../routes/live.js'
+import widget from '../routes/widget.js'
 import type { Clock } from './clock.js'
 import { replyWithError } from './error-reply.js'
 
@@ -25,25 +28,14 @@ export function buildApp ({ env, clock, logger = false }: AppOptions = {}): Fast
     trustProxy: (address, hop) => app.trustsProxy(address, hop)
   })
   app.setErrorHandler(replyWithError)
-  closeConnectionsWhenDone(app)
+  app.register(drainConnections)
   app.register(config, { env })
   app.register(liveState, { clock })
   app.register(viewers)
+  app.register(sse)
   app.register(api, { prefix: '/api/live' })
   app.register(live)
+  app.register(widget)
   app.register(health)
   return app
-}
-
-/**
- * Once closing, every response asks its client to close the connection, so a
- * request that was in flight at SIGTERM is answered and its keep-alive socket
- * does not hold the shutdown open.
- */
-function closeConnectionsWhenDone (app: FastifyInstance): void {
-  let closing = false
-  app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close')
-  })
 }

@@ -1,0 +1,296 @@
+/**
+ * The cc-live browser client, served as /ws/live/client.js: the <cc-live-status> element and
+ * subscribe() for custom UIs. Zero dependencies; it must stay under 3 KiB gzipped (test/routes/widget.test.ts).
+ */
+
+/** @typedef {{ active: boolean, since: string | null, sessions: number }} PublicState */
+/** @typedef {'connecting' | 'live' | 'offline' | 'reconnecting'} Status */
+/**
+ * The last known state and whether it is current: 'reconnecting' keeps `since` and `sessions` of the
+ * last state heard, because a lost connection says nothing about whether its owner is offline.
+ * @typedef {{ status: Status, since: string | null, sessions: number, transport: string | null }} View
+ */
+/**
+ * One way to reach the service. It calls onText with each state message and onEnd once when it stops
+ * working, never synchronously; the function it returns closes it.
+ * @typedef {(url: string, onText: (text: string) => void, onEnd: (code?: number) => void, options: Options) => () => void} Transport
+ */
+/**
+ * @typedef {object} Options
+ * @property {number} [retryMs] first backoff window, 1 s by default
+ * @property {number} [maxRetryMs] backoff cap, 30 s by default
+ * @property {number} [pollMs] polling period when only the JSON snapshot gets through, 30 s by default
+ * @property {number} [hiddenMs] how long a hidden page keeps its connection, 5 min by default
+ * @property {() => number} [random]
+ * @property {Record<string, Transport>} [transports] tried in order until one delivers a state
+ */
+
+/** Exponential backoff with full jitter; a connection that stayed up for healthyMs starts it over. */
+export class Backoff {
+  #attempt = 0
+  /** @type {number | null} */
+  #openedAt = null
+
+  /** @param {{ base?: number, cap?: number, healthyMs?: number, random?: () => number, now?: () => number }} [options] */
+  constructor ({ base = 1000, cap = 30000, healthyMs = 10000, random = Math.random, now = Date.now } = {}) {
+    this.base = base
+    this.cap = cap
+    this.healthyMs = healthyMs
+    this.random = random
+    this.now = now
+  }
+
+  /** The connection delivered its first state. */
+  opened () {
+    this.#openedAt = this.now()
+  }
+
+  reset () {
+    this.#attempt = 0
+  }
+
+  /** Milliseconds to wait before the next attempt: uniformly random below a window that doubles per failure. */
+  next () {
+    if (this.#openedAt !== null && this.now() - this.#openedAt >= this.healthyMs) this.#attempt = 0
+    this.#openedAt = null
+    return this.random() * Math.min(this.cap, this.base * 2 ** this.#attempt++)
+  }
+}
+
+const TEXT = { connecting: 'connecting…', live: 'live', offline: 'offline', reconnecting: 'reconnecting…' }
+
+/** @param {string} since @param {number} now */
+export function formatDuration (since, now) {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(since)) / 60000))
+  const hours = Math.floor(minutes / 60)
+  if (minutes < 1) return '<1 min'
+  return hours ? `${hours} h` + (minutes % 60 ? ` ${minutes % 60} min` : '') : `${minutes} min`
+}
+
+/** The status text and, while live, how long for. @param {View} view @param {number} now @returns {string[]} */
+export function describe ({ status, since }, now) {
+  return status === 'live' && since ? [TEXT.live, formatDuration(since, now)] : [TEXT[status]]
+}
+
+/** "live · 42 min", "offline", "reconnecting…". @param {View} view */
+export function formatLabel (view, now = Date.now()) {
+  return describe(view, now).join(' · ')
+}
+
+/** @param {string} text @returns {PublicState | undefined} */
+function parse (text) {
+  try {
+    const state = JSON.parse(text)
+    if (typeof state.active === 'boolean') return state
+  } catch {}
+}
+
+/** @type {Record<string, Transport>} */
+const TRANSPORTS = {
+  websocket (url, onText, onEnd) {
+    const socket = new WebSocket(url)
+    socket.onmessage = (event) => onText(event.data)
+    socket.onclose = (event) => onEnd(event.code)
+    return () => {
+      socket.onclose = null
+      socket.close()
+    }
+  },
+  // Our own backoff decides when to retry, so the EventSource is closed at its first error.
+  sse (url, onText, onEnd) {
+    const source = new EventSource(url.replace(/^ws/, 'http'))
+    source.onmessage = (event) => onText(event.data)
+    source.onerror = () => onEnd()
+    return () => source.close()
+  },
+  poll (url, onText, onEnd, { pollMs = 30000 }) {
+    const abort = new AbortController()
+    let timer = 0
+    const get = () => fetch(url.replace(/^ws/, 'http'), { cache: 'no-store', signal: abort.signal })
+      .then((response) => response.ok ? response.text() : Promise.reject(new Error(`${response.status}`)))
+      .then((text) => {
+        timer = setTimeout(get, pollMs)
+        onText(text)
+      }, () => onEnd())
+    get()
+    return () => {
+      abort.abort()
+      clearTimeout(timer)
+    }
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 10000
+const noop = () => {}
+
+/** One connection to one URL, shared by every subscriber to it. */
+class Link {
+  /** @type {Set<(view: View) => void>} */
+  listeners = new Set()
+  /** @type {View} */
+  view = { status: 'connecting', since: null, sessions: 0, transport: null }
+  /**
+   * The transport that has worked on this page, the only one retried from then on: a server that is
+   * down refuses every transport alike, and a restart must not leave the page on a fallback.
+   * @type {number | undefined}
+   */
+  #proven
+  /** Stops the attempt in progress; callbacks from any other attempt are stale. */
+  #halt = noop
+  #retry = 0
+  #hiddenTimer = 0
+  #paused = false
+
+  /** @param {string} url @param {Options} options */
+  constructor (url, options) {
+    this.url = url
+    this.options = options
+    this.backoff = new Backoff({ base: options.retryMs, cap: options.maxRetryMs, random: options.random })
+    this.transports = Object.entries(options.transports ?? TRANSPORTS)
+    this.#connect(0)
+    globalThis.document?.addEventListener('visibilitychange', this.#onVisibility)
+  }
+
+  close () {
+    this.#stop()
+    clearTimeout(this.#hiddenTimer)
+    globalThis.document?.removeEventListener('visibilitychange', this.#onVisibility)
+  }
+
+  /** Until one has worked, a transport that fails before its first state hands over to the next at once. */
+  #connect (/** @type {number} */ index) {
+    const [name, open] = /** @type {[string, Transport]} */ (this.transports[index])
+    let working = false
+    let close = noop
+    const halt = () => {
+      clearTimeout(deadline)
+      close()
+    }
+    /** @param {number} [code] */
+    const end = (code) => {
+      if (this.#halt !== halt) return
+      this.#stop()
+      if (this.#proven === undefined && index + 1 < this.transports.length) return this.#connect(index + 1)
+      // 1001: the server is restarting, not failing; come back soon, each tab at its own random moment.
+      if (code === 1001) this.backoff.reset()
+      this.#emit({ ...this.view, status: 'reconnecting' })
+      this.#retry = setTimeout(() => this.#connect(this.#proven ?? 0), this.backoff.next())
+    }
+    const deadline = setTimeout(end, CONNECT_TIMEOUT_MS)
+    this.#halt = halt
+    close = open(this.url, (text) => {
+      const state = parse(text)
+      if (!state || this.#halt !== halt) return
+      if (!working) {
+        working = true
+        clearTimeout(deadline)
+        this.#proven = index
+        this.backoff.opened()
+      }
+      this.#emit({ status: state.active ? 'live' : 'offline', since: state.since, sessions: state.sessions, transport: name })
+    }, end, this.options)
+  }
+
+  #stop () {
+    this.#halt()
+    this.#halt = noop
+    clearTimeout(this.#retry)
+  }
+
+  /** @param {View} view */
+  #emit (view) {
+    if (JSON.stringify(view) === JSON.stringify(this.view)) return
+    this.view = view
+    for (const listener of this.listeners) listener(view)
+  }
+
+  // A tab left in the background should not hold a connection for ever, nor retry for nobody.
+  #onVisibility = () => {
+    clearTimeout(this.#hiddenTimer)
+    if (document.hidden) {
+      this.#hiddenTimer = setTimeout(() => {
+        this.#paused = true
+        this.#stop()
+        this.#emit({ ...this.view, status: 'reconnecting' })
+      }, this.options.hiddenMs ?? 300000)
+    } else if (this.#paused) {
+      this.#paused = false
+      this.backoff.reset()
+      this.#connect(this.#proven ?? 0)
+    }
+  }
+}
+
+/** @type {Map<string, Link>} */
+const links = new Map()
+
+/**
+ * Calls onState with the current view now and on every change; several subscribers to the same URL
+ * share one connection, and the first one's options configure it. Returns the unsubscribe function.
+ * @param {string} url the /ws/live endpoint (ws:, wss:, http:, https: or relative to the page)
+ * @param {(view: View) => void} onState
+ * @param {Options} [options]
+ */
+export function subscribe (url, onState, options = {}) {
+  const key = new URL(url, globalThis.location?.href).href.replace(/^http/, 'ws')
+  const link = links.get(key) ?? new Link(key, options)
+  links.set(key, link)
+  /** @param {View} view */
+  const listener = (view) => onState(view)
+  link.listeners.add(listener)
+  onState(link.view)
+  return () => {
+    link.listeners.delete(listener)
+    if (link.listeners.size || links.get(key) !== link) return
+    link.close()
+    links.delete(key)
+  }
+}
+
+const STYLE = `:host{display:inline-flex;align-items:center;gap:.4em}:host([hidden]){display:none}
+[part=dot]{width:var(--cc-live-dot-size,.6em);height:var(--cc-live-dot-size,.6em);border-radius:50%;background:var(--cc-live-offline-color,#8c959f)}
+:host([state=live]) [part=dot]{background:var(--cc-live-color,#1a7f37)}
+:host([state$=connecting]) [part=dot]{background:none;box-shadow:inset 0 0 0 .15em var(--cc-live-reconnecting-color,#9a6700)}
+@keyframes cc-pulse{50%{opacity:.4}}
+@media (prefers-reduced-motion:no-preference){:host([state=live]) [part=dot]{animation:cc-pulse 2s ease-in-out infinite}}`
+
+if (globalThis.customElements && !customElements.get('cc-live-status')) {
+  customElements.define('cc-live-status', class extends HTMLElement {
+    #unsubscribe = noop
+    #tick = 0
+    /** @type {Element[]} the label and the duration */
+    #text = []
+
+    connectedCallback () {
+      const root = this.shadowRoot ?? this.attachShadow({ mode: 'open' })
+      // Only the label is a live region: the minute count changing must not be announced every minute.
+      root.innerHTML = `<style>${STYLE}</style><span part="dot" aria-hidden="true"></span><span part="label" role="status" aria-live="polite"></span><span part="since"></span>`
+      this.#text = [...root.children].slice(2)
+      /** @param {string} name */
+      const number = (name) => this.hasAttribute(name) ? Number(this.getAttribute(name)) : undefined
+      this.#unsubscribe = subscribe(this.getAttribute('src') ?? '/ws/live', (view) => this.#render(view), {
+        retryMs: number('retry-ms'), maxRetryMs: number('max-retry-ms'), pollMs: number('poll-ms'), hiddenMs: number('hidden-ms')
+      })
+    }
+
+    disconnectedCallback () {
+      this.#unsubscribe()
+      clearTimeout(this.#tick)
+    }
+
+    /** @param {View} view */
+    #render (view) {
+      const now = Date.now()
+      const [text = '', duration] = describe(view, now)
+      const [label, since] = this.#text
+      clearTimeout(this.#tick)
+      this.setAttribute('state', view.status)
+      if (label && since) {
+        label.textContent = text
+        since.textContent = duration ? ` · ${duration}` : ''
+      }
+      // Next re-render when the minute count changes.
+      if (duration) this.#tick = setTimeout(() => this.#render(view), 60000 - (now - Date.parse(view.since ?? '')) % 60000)
+    }
+  })
+}
