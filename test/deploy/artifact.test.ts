@@ -21,6 +21,14 @@ const imageEnv = stageEnvironment(runtime)
 const [command = []] = instructionsOf(runtime, 'CMD').map(({ rest }) => execArguments(rest))
 const [probe = []] = instructionsOf(runtime, 'HEALTHCHECK').map(({ rest }) => execArguments(rest))
 const OFFLINE = { active: false, since: null, sessions: 0 }
+/** The arguments of each `tsc` in package.json's build script. */
+const buildSteps = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.build as string)
+  .split('&&')
+  .map((step) => step.trim().split(/\s+/))
+  .map(([tool, ...args]) => {
+    if (tool !== 'tsc') throw new Error(`this test does not know how to run the build step: ${tool}`)
+    return args
+  })
 
 // Outside the repository, so no node_modules above it can stand in for a missing package.
 const app = mkdtempSync(join(tmpdir(), 'cc-live-image-'))
@@ -31,8 +39,11 @@ async function apply (instruction: Instruction): Promise<void> {
   if (instruction.keyword === 'COPY') {
     const { sources, destination } = copyPaths(instruction)
     if (instruction.flags.from === 'build') {
-      // The build stage's output is what `npm run build` compiles (packaging.test.ts checks the path).
-      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, destination)])
+      // The build stage's output is what `npm run build` compiles (packaging.test.ts checks the path):
+      // each of its tsc steps, here aimed at the temporary directory.
+      for (const step of buildSteps) {
+        await run(process.execPath, ['node_modules/typescript/bin/tsc', ...step, '--outDir', join(app, destination)])
+      }
       return
     }
     for (const source of sources) cpSync(source, join(app, destination, basename(source)), { recursive: true })

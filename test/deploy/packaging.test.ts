@@ -111,9 +111,15 @@ t.test('every path the Containerfile copies exists, is in the build context, and
       }
     }
   }
-  const tsconfigBuild = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { include: string[] }
+  // Every project `npm run build` compiles, the config it extends and every folder it includes.
+  const buildScript = JSON.parse(readFileSync('package.json', 'utf8')).scripts.build as string
+  const projects = [...buildScript.matchAll(/-p\s+(\S+)/g)].map((match) => match[1] ?? '')
   const copiedToBuild = instructionsOf(build, 'COPY').flatMap((copy) => copyPaths(copy).sources)
-  for (const source of [...tsconfigBuild.include, 'tsconfig.json', 'tsconfig.build.json']) t.ok(copiedToBuild.includes(source), `build stage has ${source}`)
+  for (const project of projects) {
+    const config = JSON.parse(readFileSync(project, 'utf8')) as { extends?: string, include: string[] }
+    const needed = [project, ...(config.extends ? [config.extends.replace(/^\.\//, '')] : []), ...config.include]
+    for (const source of needed) t.ok(copiedToBuild.includes(source), `build stage has ${source}`)
+  }
   t.ok(instructionsOf(build, 'RUN').some(({ rest }) => rest === 'npm run build'))
 
   const tsconfig = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { compilerOptions: { outDir: string } }
