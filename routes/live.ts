@@ -10,7 +10,7 @@ const live: FastifyPluginAsync = async function live (fastify) {
       reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*')
       return sendSnapshot(reply, fastify.liveState.snapshot)
     },
-    wsHandler: (socket) => fastify.viewers.add(socket, fastify.liveState.snapshot)
+    wsHandler: (socket, request) => { fastify.viewers.add(socket, fastify.liveState.snapshot, request.ip) }
   })
 }
 
