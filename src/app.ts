@@ -8,7 +8,7 @@ import api from '../routes/api.js'
 import health from '../routes/health.js'
 import live from '../routes/live.js'
 import type { Clock } from './clock.js'
-import { replyWithError } from './error-reply.js'
+import { replyWithError, sendError } from './error-reply.js'
 
 /**
  * How long a client may take over each phase of an HTTP request, against slowloris
@@ -48,6 +48,8 @@ export function buildApp ({ env, clock, logger = false, httpTimeouts = HTTP_TIME
     http: { headersTimeout: httpTimeouts.headersMs, connectionsCheckingInterval: httpTimeouts.checkIntervalMs }
   })
   app.setErrorHandler(replyWithError)
+  // The default 404 lacks `code`: every error leaves in the one documented shape.
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'CC_LIVE_NOT_FOUND', `no route for ${request.method} ${request.url}`))
   closeConnectionsWhenDone(app)
   app.register(config, { env })
   app.register(liveState, { clock })
