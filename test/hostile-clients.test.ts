@@ -2,20 +2,11 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import type WebSocket from 'ws'
 import { buildApp, HTTP_TIMEOUTS, type HttpTimeouts } from '../src/app.js'
-import { AUTH, buildTestApp, TEST_ENV } from './helpers/app.js'
-import { connectViewer } from './helpers/viewer.js'
+import { AUTH, buildListeningTestApp, TEST_ENV } from './helpers/app.js'
+import { closeCode, connectViewer } from './helpers/viewer.js'
 
-type Test = Parameters<typeof buildTestApp>[0]
-
-const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 5000, checkIntervalMs: 50 }
-
-async function listeningApp (t: Test, httpTimeouts: HttpTimeouts = SHORT) {
-  const app = await buildTestApp(t, { httpTimeouts })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return app
-}
+const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50 }
 
 function portOf (app: FastifyInstance): number {
   return (app.server.address() as { port: number }).port
@@ -58,7 +49,7 @@ t.test('production timeouts are set on the server', async (t) => {
 })
 
 t.test('slowloris: headers dribbled a line at a time are cut at the headers timeout; others are served meanwhile', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t, { httpTimeouts: SHORT })
   const viewer = await connectViewer(app)
   const viewerSince = Date.now()
   let line = 0
@@ -89,21 +80,24 @@ t.test('slowloris: headers dribbled a line at a time are cut at the headers time
   viewer.socket.close()
 })
 
+t.test('an idle keep-alive connection is closed at the keep-alive timeout', async (t) => {
+  const app = await buildListeningTestApp(t, { httpTimeouts: SHORT })
+  const idle = await rawClient(app, (socket) => { socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n') })
+  t.match(idle.answer, /^HTTP\/1\.1 200 /)
+  // Node gives an idle socket about a second more than keepAliveTimeout before closing it.
+  t.ok(idle.afterMs >= SHORT.keepAliveMs && idle.afterMs < SHORT.keepAliveMs + 2000, `closed after ${idle.afterMs} ms`)
+})
+
 t.test('headers over 16 KiB are refused with 431', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t, { httpTimeouts: SHORT })
   const cut = await rawClient(app, (socket) => {
     socket.write(`GET /ws/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`)
   })
   t.match(cut.answer, /^HTTP\/1\.1 431 /)
 })
 
-async function closeCode (socket: WebSocket): Promise<number> {
-  const [code] = await once(socket, 'close') as [number]
-  return code
-}
-
 t.test('a viewer flooding small messages is cut; another viewer is served meanwhile', async (t) => {
-  const app = await listeningApp(t, HTTP_TIMEOUTS)
+  const app = await buildListeningTestApp(t)
   const healthy = await connectViewer(app)
   const flooder = await connectViewer(app)
   const flooderClosed = closeCode(flooder.socket)
@@ -116,7 +110,7 @@ t.test('a viewer flooding small messages is cut; another viewer is served meanwh
 })
 
 t.test('a viewer flooding pings is cut too', async (t) => {
-  const app = await listeningApp(t, HTTP_TIMEOUTS)
+  const app = await buildListeningTestApp(t)
   const flooder = await connectViewer(app)
   const closed = closeCode(flooder.socket)
   for (let i = 0; i < 10_000 && flooder.socket.readyState === flooder.socket.OPEN; i++) flooder.socket.ping()

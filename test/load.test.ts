@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
 import { parseSessions } from '../src/state-file.js'
-import { AUTH, buildTestApp } from './helpers/app.js'
+import { AUTH, buildListeningTestApp } from './helpers/app.js'
 import { tempDir } from './helpers/temp-dir.js'
 import { wsUrl } from './helpers/viewer.js'
 
@@ -65,8 +65,7 @@ class Swarm {
 
 t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every viewer ends on the server's state, memory returns`, { timeout: 120_000 }, async (t) => {
   const statePath = join(await tempDir(t), 'state.json')
-  const app = await buildTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_STATE_FILE: statePath } })
-  await app.listen({ port: 0, host: '127.0.0.1' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_STATE_FILE: statePath } })
   const serverSide = new Set<WebSocket>()
   app.websocketServer.on('connection', (socket: WebSocket) => {
     serverSide.add(socket)

@@ -3,16 +3,10 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
-import { buildTestApp } from './helpers/app.js'
+import { buildListeningTestApp, buildTestApp } from './helpers/app.js'
 import { connectViewer, wsUrl, type Inbox } from './helpers/viewer.js'
 
 type Test = Parameters<typeof buildTestApp>[0]
-
-async function listeningApp (t: Test, env: Record<string, string>) {
-  const app = await buildTestApp(t, { env })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return app
-}
 
 /** Tries to subscribe and expects to be refused before the upgrade: the HTTP answer. */
 async function refusal (app: FastifyInstance, options?: ClientOptions): Promise<{ status: number | undefined, body: unknown }> {
@@ -36,7 +30,7 @@ async function stillServed (t: Test, app: FastifyInstance, viewers: Inbox[]) {
 }
 
 t.test('over the per-address cap an upgrade gets 503; other addresses still get in', async (t) => {
-  const app = await listeningApp(t, { CC_LIVE_MAX_VIEWERS: '10', CC_LIVE_MAX_VIEWERS_PER_IP: '2' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS: '10', CC_LIVE_MAX_VIEWERS_PER_IP: '2' } })
   const viewers = [await connectViewer(app), await connectViewer(app)]
   const refused = await refusal(app)
   t.same(refused, {
@@ -50,7 +44,7 @@ t.test('over the per-address cap an upgrade gets 503; other addresses still get 
 })
 
 t.test('over the global cap every address gets 503; a place frees up when a viewer leaves', async (t) => {
-  const app = await listeningApp(t, { CC_LIVE_MAX_VIEWERS: '2', CC_LIVE_MAX_VIEWERS_PER_IP: '10' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS: '2', CC_LIVE_MAX_VIEWERS_PER_IP: '10' } })
   const server = serverSockets(app)
   const viewers = [await connectViewer(app), await connectViewer(app, { localAddress: '127.0.0.2' })]
   t.equal((await refusal(app, { localAddress: '127.0.0.3' })).status, 503)
@@ -66,7 +60,7 @@ t.test('over the global cap every address gets 503; a place frees up when a view
 })
 
 t.test('with an origin allow-list, other pages are refused with 403; non-browser clients are let in', async (t) => {
-  const app = await listeningApp(t, { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example, http://localhost:4000' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example, http://localhost:4000' } })
   const allowed = await connectViewer(app, { origin: 'https://blog.example' })
   const local = await connectViewer(app, { origin: 'http://localhost:4000' })
   const noOrigin = await connectViewer(app)
@@ -88,7 +82,7 @@ t.test('the allow-list guards subscriptions only: the public snapshot answers an
 })
 
 t.test('without an allow-list any origin may subscribe', async (t) => {
-  const app = await listeningApp(t, {})
+  const app = await buildListeningTestApp(t)
   const viewer = await connectViewer(app, { origin: 'https://anyone.example' })
   t.equal((await viewer.nth(1)).active, false)
   viewer.socket.close()
