@@ -10,6 +10,12 @@ export interface Config {
   CC_LIVE_PING_SECONDS: number
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   CC_LIVE_TRUST_PROXY: string
+  /** empty: sessions are not persisted */
+  CC_LIVE_STATE_FILE: string
+  CC_LIVE_MAX_VIEWERS: number
+  CC_LIVE_MAX_VIEWERS_PER_IP: number
+  /** comma-separated; empty: any origin */
+  CC_LIVE_ALLOWED_ORIGINS: string
 }
 
 declare module 'fastify' {
@@ -30,7 +36,11 @@ export const configSchema = {
     CC_LIVE_TTL_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 60 },
     CC_LIVE_PING_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
-    CC_LIVE_TRUST_PROXY: { type: 'string', default: '' }
+    CC_LIVE_TRUST_PROXY: { type: 'string', default: '' },
+    CC_LIVE_STATE_FILE: { type: 'string', default: '' },
+    CC_LIVE_MAX_VIEWERS: { type: 'integer', minimum: 1, default: 10000 },
+    CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
+    CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' }
   }
 } as const
 

@@ -1,5 +1,6 @@
 import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
+import type { Clock } from '../src/clock.js'
 import { ViewerSet } from '../src/viewers.js'
 
 declare module 'fastify' {
@@ -12,12 +13,28 @@ declare module 'fastify' {
 const MAX_VIEWER_FRAME_BYTES = 1024
 /** State messages are under 100 bytes: a viewer this far behind has stopped reading. */
 const MAX_BUFFERED_BYTES = 64 * 1024
+/**
+ * Browsers send nothing but pongs; a client library's own keepalive might send a message
+ * every second or so. Twenty frames in ten seconds allows that and cuts a flood at once.
+ */
+const MAX_VIEWER_FRAMES = 20
+const VIEWER_FRAME_WINDOW_MS = 10_000
 const CLOSE_GOING_AWAY = 1001
 const SHUTDOWN_CLOSE_TIMEOUT_MS = 2000
 
+export interface ViewersPluginOptions {
+  clock?: Clock
+}
+
 /** Holds the open WebSocket viewers, feeds them every state change and keeps them alive. */
-export default fp(async function viewers (fastify) {
-  const viewerSet = new ViewerSet({ maxBufferedBytes: MAX_BUFFERED_BYTES })
+export default fp<ViewersPluginOptions>(async function viewers (fastify, { clock }) {
+  const viewerSet = new ViewerSet({
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    limits: { maxViewers: fastify.config.CC_LIVE_MAX_VIEWERS, maxViewersPerAddress: fastify.config.CC_LIVE_MAX_VIEWERS_PER_IP },
+    maxFramesPerWindow: MAX_VIEWER_FRAMES,
+    frameWindowMs: VIEWER_FRAME_WINDOW_MS,
+    clock
+  })
   fastify.decorate('viewers', viewerSet)
 
   await fastify.register(fastifyWebsocket, {

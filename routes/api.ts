@@ -1,5 +1,7 @@
 import fastifyBearerAuth from '@fastify/bearer-auth'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import authFailureLimit from '../plugins/auth-failure-limit.js'
+import type { Clock } from '../src/clock.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
 interface SessionBody {
@@ -15,15 +17,21 @@ const sessionBodySchema = {
 
 const MAX_BODY_BYTES = 4096
 
+export interface ApiOptions {
+  clock?: Clock
+}
+
 /**
  * The laptop's private API. Registered under /api/live without fastify-plugin,
  * so the bearer check and the strict body parsing guard exactly this prefix.
  */
-const api: FastifyPluginAsync = async function api (fastify) {
+const api: FastifyPluginAsync<ApiOptions> = async function api (fastify, { clock }) {
+  await fastify.register(authFailureLimit, { clock })
   await fastify.register(fastifyBearerAuth, {
     keys: [fastify.config.CC_LIVE_API_KEY],
     verifyErrorLogLevel: 'warn',
-    errorResponse: (error) => ({ statusCode: 401, error: 'Unauthorized', message: error.message })
+    // Its errors carry a code (FST_BEARER_AUTH_*); keep it, so a 401 has the shape of every other error.
+    errorResponse: (error) => ({ statusCode: 401, code: (error as FastifyError).code, error: 'Unauthorized', message: error.message })
   })
   fastify.addHook('onSend', async (_request, reply) => {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="cc-live"')

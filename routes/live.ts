@@ -15,7 +15,7 @@ const live: FastifyPluginAsync = async function live (fastify) {
       // Tells nginx-style proxies not to hold events back in a buffer.
       return reply.type('text/event-stream; charset=utf-8').header('x-accel-buffering', 'no').send(stream)
     },
-    wsHandler: (socket) => fastify.viewers.add(socket, fastify.liveState.snapshot)
+    wsHandler: (socket, request) => { fastify.viewers.add(socket, fastify.liveState.snapshot, request.ip) }
   })
 }
 

@@ -3,37 +3,67 @@ import config from '../plugins/config.js'
 import drainConnections from '../plugins/drain-connections.js'
 import liveState from '../plugins/live-state.js'
 import sse from '../plugins/sse.js'
+import stateFile from '../plugins/state-file.js'
+import viewerAdmission from '../plugins/viewer-admission.js'
 import viewers from '../plugins/viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
 import live from '../routes/live.js'
 import widget from '../routes/widget.js'
 import type { Clock } from './clock.js'
-import { replyWithError } from './error-reply.js'
+import { replyWithError, sendError } from './error-reply.js'
+
+/**
+ * How long a client may take over each phase of an HTTP request, against slowloris
+ * (headers sent a byte at a time) and slow bodies. Every request here is a few hundred
+ * bytes, so these are generous for any real client. WebSocket viewers are not affected:
+ * once upgraded, a connection is no longer an HTTP request.
+ */
+export interface HttpTimeouts {
+  /** from the connection's first byte (or the previous response) to the end of the headers */
+  headersMs: number
+  /** to the end of the body */
+  requestMs: number
+  /** an idle keep-alive connection is closed after this; longer than the 60 s idle timeout of common proxies */
+  keepAliveMs: number
+  /** how often Node checks the two above, so a connection is cut at most this late */
+  checkIntervalMs: number
+}
+
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_000, keepAliveMs: 72_000, checkIntervalMs: 1_000 }
 
 export interface AppOptions {
   /** Settings; process.env when absent. */
   env?: Record<string, string | undefined>
   clock?: Clock
   logger?: FastifyServerOptions['logger']
+  /** Tests shorten these to watch a slow client being cut. */
+  httpTimeouts?: HttpTimeouts
 }
 
-export function buildApp ({ env, clock, logger = false }: AppOptions = {}): FastifyInstance {
+export function buildApp ({ env, clock, logger = false, httpTimeouts = HTTP_TIMEOUTS }: AppOptions = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger,
     // A session_id of 42 is a client bug to report, not a string to coerce.
     ajv: { customOptions: { coerceTypes: false } },
     // Fastify wants this at construction, before the config plugin has validated CC_LIVE_TRUST_PROXY;
     // a function that asks the validated setting keeps one parser and one source of truth.
-    trustProxy: (address, hop) => app.trustsProxy(address, hop)
+    trustProxy: (address, hop) => app.trustsProxy(address, hop),
+    requestTimeout: httpTimeouts.requestMs,
+    keepAliveTimeout: httpTimeouts.keepAliveMs,
+    http: { headersTimeout: httpTimeouts.headersMs, connectionsCheckingInterval: httpTimeouts.checkIntervalMs }
   })
   app.setErrorHandler(replyWithError)
+  // The default 404 lacks `code`: every error leaves in the one documented shape.
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'CC_LIVE_NOT_FOUND', `no route for ${request.method} ${request.url}`))
   app.register(drainConnections)
   app.register(config, { env })
   app.register(liveState, { clock })
-  app.register(viewers)
+  app.register(stateFile)
+  app.register(viewers, { clock })
+  app.register(viewerAdmission)
   app.register(sse)
-  app.register(api, { prefix: '/api/live' })
+  app.register(api, { prefix: '/api/live', clock })
   app.register(live)
   app.register(widget)
   app.register(health)

@@ -10,8 +10,13 @@ export function replyWithError (error: FastifyError, request: FastifyRequest, re
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed')
-    return reply.code(500).send({ statusCode: 500, code: 'INTERNAL', error: STATUS_CODES[500], message: 'internal error' })
+    return sendError(reply, 500, 'INTERNAL', 'internal error')
   }
   request.log.info({ statusCode, code: error.code, reason: error.message }, 'request rejected')
-  return reply.code(statusCode).send({ statusCode, code: error.code, error: STATUS_CODES[statusCode], message: error.message })
+  return sendError(reply, statusCode, error.code, error.message)
+}
+
+/** Sends an error in the one shape every error has, for refusals decided outside the error handler. */
+export function sendError (reply: FastifyReply, statusCode: number, code: string, message: string): FastifyReply {
+  return reply.code(statusCode).send({ statusCode, code, error: STATUS_CODES[statusCode], message })
 }

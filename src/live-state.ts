@@ -11,16 +11,24 @@ export interface LiveStateOptions {
 
 export type ChangeListener = (snapshot: Snapshot) => void
 
+/** Everything needed to bring the sessions back after a restart: wall-clock times in ms. */
+export interface SessionRecord {
+  readonly sinceMs: number | null
+  readonly expiries: ReadonlyArray<readonly [sessionId: string, expiresAtMs: number]>
+}
+
 /**
  * Which Claude Code sessions are live. Each session lives until ttl after its
- * last heartbeat; one timer is armed for the earliest deadline. Listeners hear
- * about a change only when the public state (active, since, sessions) changes.
+ * last heartbeat; one timer is armed for the earliest deadline. Change listeners
+ * hear only when the public state (active, since, sessions) changes; sessions
+ * listeners hear every mutation, deadlines included, for whoever persists them.
  */
 export class LiveState {
   readonly #ttlMs: number
   readonly #clock: Clock
   readonly #expiries = new Map<string, number>()
   readonly #listeners = new Set<ChangeListener>()
+  readonly #sessionsListeners = new Set<() => void>()
   #sinceMs: number | null = null
   #publishedSinceMs: number | null = null
   #snapshot: Snapshot = OFFLINE
@@ -54,9 +62,31 @@ export class LiveState {
     return this.#commit()
   }
 
+  /**
+   * Replaces the sessions with a saved record. Sessions already expired are
+   * dropped, and none outlives ttl from now, whatever the record says.
+   */
+  restore ({ sinceMs, expiries }: SessionRecord): Snapshot {
+    const now = this.#clock.now()
+    this.#expiries.clear()
+    for (const [sessionId, expiresAtMs] of expiries) {
+      if (expiresAtMs > now) this.#expiries.set(sessionId, Math.min(expiresAtMs, now + this.#ttlMs))
+    }
+    this.#sinceMs = Math.min(sinceMs ?? now, now)
+    return this.#commit()
+  }
+
+  toRecord (): SessionRecord {
+    return { sinceMs: this.#sinceMs, expiries: [...this.#expiries] }
+  }
+
   onChange (listener: ChangeListener): () => void {
-    this.#listeners.add(listener)
-    return () => { this.#listeners.delete(listener) }
+    return subscribe(this.#listeners, listener)
+  }
+
+  /** Called after every mutation, including a heartbeat that only moves a deadline. */
+  onSessionsChange (listener: () => void): () => void {
+    return subscribe(this.#sessionsListeners, listener)
   }
 
   close (): void {
@@ -64,6 +94,7 @@ export class LiveState {
     this.#timer = null
     this.#timerDeadline = Infinity
     this.#listeners.clear()
+    this.#sessionsListeners.clear()
   }
 
   #dropExpired (now: number): void {
@@ -81,6 +112,7 @@ export class LiveState {
       this.#snapshot = createSnapshot(sessions, this.#sinceMs)
       for (const listener of this.#listeners) listener(this.#snapshot)
     }
+    for (const listener of this.#sessionsListeners) listener()
     return this.#snapshot
   }
 
@@ -103,4 +135,9 @@ export class LiveState {
     this.#dropExpired(this.#clock.now())
     this.#commit()
   }
+}
+
+function subscribe<Listener> (listeners: Set<Listener>, listener: Listener): () => void {
+  listeners.add(listener)
+  return () => { listeners.delete(listener) }
 }

@@ -1,23 +1,11 @@
 import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import t from 'tap'
-import type WebSocket from 'ws'
-import { AUTH, buildTestApp } from './helpers/app.js'
-import { connectViewer, type Inbox } from './helpers/viewer.js'
-
-async function listeningApp (t: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}) {
-  const app = await buildTestApp(t, { env })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return app
-}
-
-async function closeCode (socket: WebSocket): Promise<number> {
-  const [code] = await once(socket, 'close') as [number]
-  return code
-}
+import { AUTH, buildListeningTestApp } from './helpers/app.js'
+import { closeCode, connectViewer, type Inbox } from './helpers/viewer.js'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t)
   const viewers = await Promise.all([connectViewer(app), connectViewer(app)])
   const { port } = app.server.address() as { port: number }
   const res = await fetch(`http://127.0.0.1:${port}/api/live/heartbeat`, {
@@ -33,7 +21,7 @@ t.test('real sockets: every viewer gets the current state, then each change', as
 })
 
 t.test('a change is serialized once, whatever the number of viewers', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t)
   const viewers = await Promise.all([1, 2, 3].map(() => connectViewer(app)))
   await Promise.all(viewers.map((viewer) => viewer.upTo(1)))
   const stringify = t.capture(JSON, 'stringify', JSON.stringify)
@@ -46,7 +34,7 @@ t.test('a change is serialized once, whatever the number of viewers', async (t) 
 })
 
 t.test('the last session expiring reaches viewers within 1 s of its deadline', async (t) => {
-  const app = await listeningApp(t, { CC_LIVE_TTL_SECONDS: '0.3' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_TTL_SECONDS: '0.3' } })
   const viewer = await connectViewer(app)
   app.liveState.heartbeat('a')
   const deadline = Date.now() + 300
@@ -59,7 +47,7 @@ t.test('the last session expiring reaches viewers within 1 s of its deadline', a
 })
 
 t.test('keepalive: a viewer that never answers pings is cut, a healthy one stays', async (t) => {
-  const app = await listeningApp(t, { CC_LIVE_PING_SECONDS: '0.05' })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_PING_SECONDS: '0.05' } })
   const healthy = await connectViewer(app)
   const silent = await connectViewer(app, { autoPong: false })
   let pings = 0
@@ -73,7 +61,7 @@ t.test('keepalive: a viewer that never answers pings is cut, a healthy one stays
 })
 
 t.test('viewer frames are ignored; one over 1 KiB closes only that viewer', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t)
   const chatty = await connectViewer(app)
   const flooder = await connectViewer(app)
   chatty.socket.send('hello')
@@ -86,7 +74,7 @@ t.test('viewer frames are ignored; one over 1 KiB closes only that viewer', asyn
 })
 
 t.test('a viewer that stops reading is cut once its backlog passes the bound; others get every change', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t)
   const stuck = await connectViewer(app)
   const healthy = await connectViewer(app)
   await Promise.all([stuck.upTo(1), healthy.upTo(1)])
@@ -110,7 +98,7 @@ t.test('a viewer that stops reading is cut once its backlog passes the bound; ot
 })
 
 t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
-  const app = await listeningApp(t)
+  const app = await buildListeningTestApp(t)
   const viewers: Inbox[] = await Promise.all([connectViewer(app), connectViewer(app)])
   const codes = Promise.all(viewers.map((viewer) => closeCode(viewer.socket)))
   await app.close()

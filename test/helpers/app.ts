@@ -19,3 +19,10 @@ export async function buildTestApp (t: Test, { env, ...options }: AppOptions = {
   await app.ready()
   return app
 }
+
+/** A test app listening on a random loopback port, for real sockets. */
+export async function buildListeningTestApp (t: Test, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = await buildTestApp(t, options)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app
+}

@@ -1,23 +1,17 @@
-import { Writable } from 'node:stream'
-
 export interface LogLine {
   msg?: string
   req?: { method?: string, url?: string, remoteAddress?: string }
   [field: string]: unknown
 }
 
-/** A pino destination that keeps every line, parsed, so tests can assert on what the logs say. */
-export function captureLogs (): { lines: LogLine[], logger: { stream: Writable } } {
+/** App options that keep every log line at `level` or above, parsed, in `lines`. */
+export function captureLogs (level = 'info') {
   const lines: LogLine[] = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line !== '') lines.push(JSON.parse(line) as LogLine)
-      }
-      done()
-    }
-  })
-  return { lines, logger: { stream } }
+  return {
+    lines,
+    env: { LOG_LEVEL: level },
+    logger: { level, stream: { write: (line: string) => { lines.push(JSON.parse(line) as LogLine) } } }
+  }
 }
 
 /** The client address each request log line names, for one URL. */

@@ -50,3 +50,9 @@ export async function injectViewer (app: FastifyInstance): Promise<Inbox> {
   await app.injectWS('/ws/live', {}, { onInit: (socket) => { inbox = new Inbox(socket) } })
   return inbox as Inbox
 }
+
+/** Resolves with the code the socket was closed with. */
+export async function closeCode (socket: WebSocket): Promise<number> {
+  const [code] = await once(socket, 'close') as [number]
+  return code
+}

@@ -21,7 +21,11 @@ t.test('defaults apply when only the key is set', async (t) => {
     CC_LIVE_TTL_SECONDS: 60,
     CC_LIVE_PING_SECONDS: 30,
     LOG_LEVEL: 'info',
-    CC_LIVE_TRUST_PROXY: ''
+    CC_LIVE_TRUST_PROXY: '',
+    CC_LIVE_STATE_FILE: '',
+    CC_LIVE_MAX_VIEWERS: 10000,
+    CC_LIVE_MAX_VIEWERS_PER_IP: 50,
+    CC_LIVE_ALLOWED_ORIGINS: ''
   })
 })
 
@@ -44,7 +48,11 @@ t.test('a missing or invalid value stops start-up with a message naming the vari
     ['a port out of range', { PORT: '70000' }, /PORT must be <= 65535/],
     ['a zero ttl', { CC_LIVE_TTL_SECONDS: '0' }, /CC_LIVE_TTL_SECONDS must be > 0/],
     ['a negative ping period', { CC_LIVE_PING_SECONDS: '-1' }, /CC_LIVE_PING_SECONDS must be > 0/],
-    ['an unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be equal to one of the allowed values/]
+    ['an unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be equal to one of the allowed values/],
+    ['a zero viewer cap', { CC_LIVE_MAX_VIEWERS: '0' }, /CC_LIVE_MAX_VIEWERS must be >= 1/],
+    ['a fractional per-address cap', { CC_LIVE_MAX_VIEWERS_PER_IP: '2.5' }, /CC_LIVE_MAX_VIEWERS_PER_IP must be integer/],
+    ['an origin with a path', { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example/page' }, /CC_LIVE_ALLOWED_ORIGINS: "https:\/\/blog.example\/page" is not an origin/],
+    ['an origin without a scheme', { CC_LIVE_ALLOWED_ORIGINS: 'https://ok.example, blog.example' }, /CC_LIVE_ALLOWED_ORIGINS: "blog.example" is not an origin/]
   ]
   for (const [name, change, message] of cases) {
     await t.rejects(startWith({ ...TEST_ENV, ...change }), { message }, name)

@@ -181,3 +181,80 @@ t.test('runs on the system clock by default', async (t) => {
   t.same(await offline, { active: false, since: null, sessions: 0 })
   t.ok(Date.now() - startedAt >= 20, 'not before the deadline')
 })
+
+t.test('every mutation reaches sessions listeners, even a heartbeat that only moves a deadline', async (t) => {
+  const { clock, store, changes } = setup()
+  let mutations = 0
+  const unsubscribe = store.onSessionsChange(() => { mutations++ })
+  store.heartbeat('a')
+  clock.advance(1000)
+  store.heartbeat('a')
+  t.equal(changes.length, 1, 'one public change')
+  t.equal(mutations, 2, 'two mutations')
+  clock.advance(TTL)
+  t.equal(mutations, 3, 'the expiry is a mutation too')
+  unsubscribe()
+  store.heartbeat('b')
+  t.equal(mutations, 3)
+})
+
+t.test('toRecord holds the start of the live period and each deadline', async (t) => {
+  const { clock, store } = setup()
+  t.same(store.toRecord(), { sinceMs: null, expiries: [] })
+  const start = clock.now()
+  store.heartbeat('a')
+  clock.advance(5000)
+  store.heartbeat('b')
+  t.same(store.toRecord(), { sinceMs: start, expiries: [['a', start + TTL], ['b', start + 5000 + TTL]] })
+})
+
+t.test('restore brings back live sessions, their since and their deadlines', async (t) => {
+  const { clock, store, changes } = setup()
+  const since = clock.now() - 30_000
+  const snapshot = store.restore({ sinceMs: since, expiries: [['a', clock.now() + 10_000], ['b', clock.now() + 20_000]] })
+  const expected = { active: true, since: new Date(since).toISOString(), sessions: 2 }
+  t.same(snapshot.state, expected)
+  t.same(changes, [expected], 'viewers hear about it')
+  t.same(clock.armed, [clock.now() + 10_000], 'one timer, for the earliest deadline')
+  clock.advance(20_000)
+  t.same(changes.at(-1), { active: false, since: null, sessions: 0 }, 'and they expire as if never restarted')
+})
+
+t.test('restore drops sessions that expired while the service was down', async (t) => {
+  const { clock, store, changes } = setup()
+  const snapshot = store.restore({ sinceMs: clock.now() - 90_000, expiries: [['a', clock.now()], ['b', clock.now() - 1]] })
+  t.same(snapshot.state, { active: false, since: null, sessions: 0 })
+  t.equal(changes.length, 0, 'still offline: nothing to tell')
+  t.same(clock.armed, [])
+})
+
+t.test('restore keeps one live session of two', async (t) => {
+  const { clock, store } = setup()
+  const since = clock.now() - 50_000
+  store.restore({ sinceMs: since, expiries: [['gone', clock.now() - 5], ['here', clock.now() + 5]] })
+  t.same(store.toRecord(), { sinceMs: since, expiries: [['here', clock.now() + 5]] })
+})
+
+t.test('restore lets no session outlive ttl from now, nor start in the future', async (t) => {
+  const { clock, store } = setup()
+  store.restore({ sinceMs: clock.now() + 1000, expiries: [['forever', clock.now() + 365 * 86_400_000]] })
+  t.same(store.toRecord(), { sinceMs: clock.now(), expiries: [['forever', clock.now() + TTL]] })
+})
+
+t.test('restore replaces the sessions there were', async (t) => {
+  const { clock, store } = setup()
+  store.heartbeat('old')
+  store.restore({ sinceMs: null, expiries: [] })
+  t.same(store.snapshot.state, { active: false, since: null, sessions: 0 })
+  t.same(clock.armed, [])
+})
+
+t.test('a restored record round-trips through another store', async (t) => {
+  const { clock, store } = setup()
+  store.heartbeat('a')
+  clock.advance(2000)
+  store.heartbeat('b')
+  const other = new LiveState({ ttlMs: TTL, clock })
+  t.same(other.restore(store.toRecord()), store.snapshot)
+  t.same(other.toRecord(), store.toRecord())
+})

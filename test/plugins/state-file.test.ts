@@ -1,0 +1,136 @@
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { parseSessions } from '../../src/state-file.js'
+import { AUTH, buildTestApp } from '../helpers/app.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { captureLogs } from '../helpers/logs.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { injectViewer } from '../helpers/viewer.js'
+
+const OFFLINE = { active: false, since: null, sessions: 0 }
+const START = Date.parse('2026-01-01T00:00:00.000Z')
+
+type Test = Parameters<typeof buildTestApp>[0]
+
+/** One run of the service on the given state file, its clock starting at `atMs`. */
+async function run (t: Test, path: string, atMs: number, logs?: ReturnType<typeof captureLogs>) {
+  const clock = new FakeClock(atMs)
+  const app = await buildTestApp(t, { clock, env: { CC_LIVE_STATE_FILE: path, ...logs?.env }, logger: logs?.logger })
+  const post = (url: string, sessionId?: string) =>
+    app.inject({ method: 'POST', url, headers: AUTH, ...(sessionId && { payload: { session_id: sessionId } }) })
+  return { app, clock, post }
+}
+
+t.test('a restart brings back every live session with its since, and viewers see no offline', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  const first = await run(t, path, START)
+  await first.post('/api/live/heartbeat', 'a')
+  first.clock.advance(5000)
+  const live = (await first.post('/api/live/heartbeat', 'b')).json()
+  await first.app.close()
+
+  const second = await run(t, path, START + 20_000)
+  t.same(second.app.liveState.snapshot.state, live, 'same sessions, same since')
+  const viewer = await injectViewer(second.app)
+  t.same(await viewer.upTo(1), [live], "a viewer's first message is the live state")
+  second.clock.advance(40_000)
+  t.same((await viewer.nth(2)), { ...live, sessions: 1 }, 'a expires at its own deadline')
+  second.clock.advance(5000)
+  t.same((await viewer.nth(3)), OFFLINE, 'then b at its own')
+  viewer.socket.terminate()
+})
+
+t.test('a heartbeat that only extends a deadline is saved too', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  const first = await run(t, path, START)
+  await first.post('/api/live/heartbeat', 'a')
+  first.clock.advance(50_000)
+  await first.post('/api/live/heartbeat', 'a')
+  await first.app.close()
+
+  // Past the first deadline (START + 60 s), before the extended one (START + 110 s).
+  const second = await run(t, path, START + 100_000)
+  t.same(second.app.liveState.snapshot.state, { active: true, since: new Date(START).toISOString(), sessions: 1 })
+  second.clock.advance(10_000)
+  t.same(second.app.liveState.snapshot.state, OFFLINE)
+})
+
+t.test('sessions that expired while the service was down are not restored', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  const first = await run(t, path, START)
+  await first.post('/api/live/heartbeat', 'a')
+  await first.app.close()
+  const second = await run(t, path, START + 60_000)
+  t.same(second.app.liveState.snapshot.state, OFFLINE)
+})
+
+t.test('a stop is saved: after a restart the session stays ended', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  const first = await run(t, path, START)
+  await first.post('/api/live/heartbeat', 'a')
+  await first.post('/api/live/heartbeat', 'b')
+  await first.post('/api/live/stop', 'a')
+  await first.app.close()
+  t.same(parseSessions(await readFile(path, 'utf8')), { sinceMs: START, expiries: [['b', START + 60_000]] })
+  const second = await run(t, path, START + 1000)
+  t.equal(second.app.liveState.snapshot.state.sessions, 1)
+})
+
+t.test('a missing file is a clean start without a warning; the file appears, private, on the first change', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'state.json')
+  const logs = captureLogs('warn')
+  const { app, post } = await run(t, path, START, logs)
+  t.same(app.liveState.snapshot.state, OFFLINE)
+  t.same(await readdir(dir), [], 'nothing written before a change')
+  await post('/api/live/heartbeat', 'a')
+  await app.close()
+  t.equal((await stat(path)).mode & 0o777, 0o600)
+  t.same(await readdir(dir), ['state.json'], 'no temporary file left behind')
+  t.same(logs.lines, [])
+})
+
+t.test('a corrupt or unreadable file is a clean start with a warning, never a crash', async (t) => {
+  const dir = await tempDir(t)
+  const files: Array<[string, (path: string) => Promise<void>]> = [
+    ['truncated JSON', (path) => writeFile(path, '{"version":1,"sinceMs":17672256')],
+    ['an empty file', (path) => writeFile(path, '')],
+    ['random bytes', (path) => writeFile(path, Buffer.from([0x00, 0xc3, 0x28, 0xff, 0x7b]))],
+    ['another format', (path) => writeFile(path, '{"active":true,"since":"2026-01-01T00:00:00Z"}')],
+    ['a directory', (path) => mkdir(path)]
+  ]
+  for (const [name, make] of files) {
+    const path = join(dir, name.replaceAll(' ', '-'))
+    await make(path)
+    const logs = captureLogs('warn')
+    const { app, post } = await run(t, path, START, logs)
+    t.same(app.liveState.snapshot.state, OFFLINE, `${name}: offline`)
+    t.match(logs.lines, [{ level: 40, msg: 'state file unusable, starting with no sessions', path, problem: /^cannot (read|parse)/ }], `${name}: one warning, with the reason`)
+    t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200, `${name}: the service works`)
+    await app.close()
+  }
+  t.same(parseSessions(await readFile(join(dir, 'truncated-JSON'), 'utf8')).expiries.length, 1, 'a corrupt file is replaced by the next save')
+})
+
+t.test('a file that cannot be written is logged and the service keeps answering', async (t) => {
+  const dir = await tempDir(t)
+  const logs = captureLogs('warn')
+  const { app, post } = await run(t, join(dir, 'no-such-dir', 'state.json'), START, logs)
+  t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200)
+  await app.close()
+  t.match(logs.lines, [{ level: 50, msg: 'cannot save the state file', err: { code: 'ENOENT' } }])
+})
+
+t.test('the file holds session ids but the log of a restore does not', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  const first = await run(t, path, START)
+  await first.post('/api/live/heartbeat', 'secret-session-name')
+  await first.app.close()
+  t.match(await readFile(path, 'utf8'), /secret-session-name/)
+  const logs = captureLogs('info')
+  const second = await run(t, path, START + 1000, logs)
+  t.match(logs.lines.find((line) => line.msg === 'sessions restored'), { path, state: { active: true, sessions: 1 } })
+  t.notMatch(JSON.stringify(logs.lines), /secret-session-name/)
+  await second.app.close()
+})

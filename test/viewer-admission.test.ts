@@ -1,0 +1,89 @@
+import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import t from 'tap'
+import WebSocket, { type ClientOptions } from 'ws'
+import { buildListeningTestApp, buildTestApp } from './helpers/app.js'
+import { connectViewer, wsUrl, type Inbox } from './helpers/viewer.js'
+
+type Test = Parameters<typeof buildTestApp>[0]
+
+/** Tries to subscribe and expects to be refused before the upgrade: the HTTP answer. */
+async function refusal (app: FastifyInstance, options?: ClientOptions): Promise<{ status: number | undefined, body: unknown }> {
+  const socket = new WebSocket(wsUrl(app), options)
+  const [, response] = await once(socket, 'unexpected-response') as [unknown, IncomingMessage]
+  let body = ''
+  for await (const chunk of response) body += String(chunk)
+  return { status: response.statusCode, body: JSON.parse(body) }
+}
+
+/** The server's side of each viewer, in order of arrival, to await its removal. */
+function serverSockets (app: FastifyInstance): WebSocket[] {
+  const sockets: WebSocket[] = []
+  app.websocketServer.on('connection', (socket: WebSocket) => sockets.push(socket))
+  return sockets
+}
+
+async function stillServed (t: Test, app: FastifyInstance, viewers: Inbox[]) {
+  app.liveState.heartbeat('check')
+  for (const viewer of viewers) t.equal((await viewer.nth(2)).active, true, 'an existing viewer still gets changes')
+}
+
+t.test('over the per-address cap an upgrade gets 503; other addresses still get in', async (t) => {
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS: '10', CC_LIVE_MAX_VIEWERS_PER_IP: '2' } })
+  const viewers = [await connectViewer(app), await connectViewer(app)]
+  const refused = await refusal(app)
+  t.same(refused, {
+    status: 503,
+    body: { statusCode: 503, code: 'CC_LIVE_TOO_MANY_VIEWERS', error: 'Service Unavailable', message: 'too many viewers, try again later' }
+  })
+  const elsewhere = await connectViewer(app, { localAddress: '127.0.0.2' })
+  t.equal(app.viewers.size, 3)
+  await stillServed(t, app, [...viewers, elsewhere])
+  for (const viewer of [...viewers, elsewhere]) viewer.socket.close()
+})
+
+t.test('over the global cap every address gets 503; a place frees up when a viewer leaves', async (t) => {
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS: '2', CC_LIVE_MAX_VIEWERS_PER_IP: '10' } })
+  const server = serverSockets(app)
+  const viewers = [await connectViewer(app), await connectViewer(app, { localAddress: '127.0.0.2' })]
+  t.equal((await refusal(app, { localAddress: '127.0.0.3' })).status, 503)
+  t.equal((await refusal(app)).status, 503)
+  await stillServed(t, app, viewers)
+
+  const leaving = once(server[0] as WebSocket, 'close')
+  viewers[0]?.socket.close()
+  await leaving
+  const newcomer = await connectViewer(app, { localAddress: '127.0.0.3' })
+  t.same(await newcomer.upTo(1), [app.liveState.snapshot.state])
+  for (const viewer of [viewers[1], newcomer]) viewer?.socket.close()
+})
+
+t.test('with an origin allow-list, other pages are refused with 403; non-browser clients are let in', async (t) => {
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example, http://localhost:4000' } })
+  const allowed = await connectViewer(app, { origin: 'https://blog.example' })
+  const local = await connectViewer(app, { origin: 'http://localhost:4000' })
+  const noOrigin = await connectViewer(app)
+  for (const origin of ['https://evil.example', 'http://blog.example', 'https://blog.example:8443', 'null']) {
+    t.same(await refusal(app, { origin }), {
+      status: 403,
+      body: { statusCode: 403, code: 'CC_LIVE_ORIGIN_NOT_ALLOWED', error: 'Forbidden', message: 'this origin may not subscribe' }
+    }, origin)
+  }
+  t.equal(app.viewers.size, 3)
+  await stillServed(t, app, [allowed, local, noOrigin])
+  for (const viewer of [allowed, local, noOrigin]) viewer.socket.close()
+})
+
+t.test('the allow-list guards subscriptions only: the public snapshot answers any page', async (t) => {
+  const app = await buildTestApp(t, { env: { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example' } })
+  const res = await app.inject({ url: '/ws/live', headers: { origin: 'https://evil.example' } })
+  t.equal(res.statusCode, 200)
+})
+
+t.test('without an allow-list any origin may subscribe', async (t) => {
+  const app = await buildListeningTestApp(t)
+  const viewer = await connectViewer(app, { origin: 'https://anyone.example' })
+  t.equal((await viewer.nth(1)).active, false)
+  viewer.socket.close()
+})
