@@ -47,7 +47,9 @@ export async function connectViewer (app: FastifyInstance, options?: ClientOptio
 /** An in-process viewer over injectWS, with its listener attached in onInit. */
 export async function injectViewer (app: FastifyInstance): Promise<Inbox> {
   let inbox: Inbox | undefined
-  await app.injectWS('/ws/live', {}, { onInit: (socket) => { inbox = new Inbox(socket) } })
+  // injectWS's request has no socket; the client address (request.ip) is read from one.
+  const upgradeContext = { socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<FastifyInstance['injectWS']>[1]
+  await app.injectWS('/ws/live', upgradeContext, { onInit: (socket) => { inbox = new Inbox(socket) } })
   return inbox as Inbox
 }
 
