@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -33,6 +33,10 @@ const buildSteps = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.bui
 // Outside the repository, so no node_modules above it can stand in for a missing package.
 const app = mkdtempSync(join(tmpdir(), 'cc-live-image-'))
 t.teardown(() => rmSync(app, { recursive: true, force: true }))
+// The image's absolute paths (the state volume) live under a root of their own.
+const root = mkdtempSync(join(tmpdir(), 'cc-live-root-'))
+t.teardown(() => rmSync(root, { recursive: true, force: true }))
+const inRoot = (path: string): string => join(root, path)
 
 /** What one runtime-stage instruction does to /app, here the temporary directory. */
 async function apply (instruction: Instruction): Promise<void> {
@@ -48,16 +52,27 @@ async function apply (instruction: Instruction): Promise<void> {
     }
     for (const source of sources) cpSync(source, join(app, destination, basename(source)), { recursive: true })
   } else if (instruction.keyword === 'RUN') {
-    if (!instruction.rest.startsWith('npm ci ')) throw new Error(`this test does not know how to run: ${instruction.rest}`)
+    for (const step of instruction.rest.split('&&').map((part) => part.trim())) await runStep(step)
+  }
+}
+
+/** One command of a RUN instruction. */
+async function runStep (step: string): Promise<void> {
+  const [tool, ...args] = step.split(/\s+/)
+  if (tool === 'npm' && args[0] === 'ci') {
     // Same command; --prefer-offline only lets npm take the tarballs from its cache.
-    const [, ...args] = instruction.rest.split(/\s+/)
     await run('npm', [...args, '--prefer-offline'], { cwd: app, env: { ...process.env, ...imageEnv } })
+  } else if (tool === 'mkdir' && args[0] === '-p') {
+    for (const dir of args.slice(1)) mkdirSync(inRoot(dir), { recursive: true })
+  } else if (tool !== 'chown') {
+    // chown is left out: here one user runs everything; the engine applies the owner.
+    throw new Error(`this test does not know how to run: ${step}`)
   }
 }
 
 /** The image's environment plus the deployment's settings, and nothing inherited from this shell. */
 function containerEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, ...imageEnv, ...settings }
+  return { PATH: process.env.PATH, ...imageEnv, CC_LIVE_STATE_FILE: inRoot(imageEnv.CC_LIVE_STATE_FILE ?? ''), ...settings }
 }
 
 /** Runs the HEALTHCHECK command as the engine would, in the image's working directory. */
@@ -124,6 +139,15 @@ t.test('started as the image starts it, it serves health, heartbeats and viewers
   t.same(await viewer.closed, { code: 1001 }, 'viewers are told the server is going away')
   t.same(await exited, [0, null], 'exit code 0')
   t.equal(await probeExitCode(port), 1, 'the HEALTHCHECK command fails once the server is gone')
+
+  const stateFile = inRoot(imageEnv.CC_LIVE_STATE_FILE ?? '')
+  t.match(readFileSync(stateFile, 'utf8'), /"image"/, 'the session was kept on the state volume')
+  t.equal(statSync(stateFile).mode & 0o777, 0o600, 'readable by the service only')
+  const restarted = await start([])
+  const afterRestart = new Viewer(`ws://127.0.0.1:${restarted.port}/ws/live`)
+  t.match(await afterRestart.next(), { active: true, sessions: 1 }, 'a restarted container is still live')
+  restarted.server.kill('SIGTERM')
+  await afterRestart.closed
 
   for (const line of logLines) t.doesNotThrow(() => JSON.parse(line), 'production logs are JSON lines')
   t.notOk(logLines.some((line) => line.includes(TEST_KEY)), 'the key is not logged')

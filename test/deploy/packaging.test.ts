@@ -1,11 +1,12 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs'
+import { dirname } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { configSchema } from '../../plugins/config.js'
 import { compileProxyTrust } from '../../src/proxy-trust.js'
 import { TEST_ENV } from '../helpers/app.js'
 import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
-import { contextIgnores, copyPaths, execArguments, instructionsOf, parseContainerfile, stageNamed } from '../helpers/containerfile.js'
+import { contextIgnores, copyPaths, execArguments, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
 
 // Proves, without a container engine, that compose.yaml and the Containerfile fit the service as built.
 const compose = loadCompose('compose.yaml')
@@ -139,4 +140,15 @@ t.test('the blog page embeds the live-status element from a path routed to cc-li
   const script = /<script type="module" src="([^"]+)"><\/script>/.exec(page)?.[1] ?? ''
   t.ok(ccLiveRouters.some(({ prefix }) => script.startsWith(prefix)), `${script} is served by cc-live`)
   t.match(page, /<cc-live-status><\/cc-live-status>/)
+})
+
+t.test('the state file is on a volume the image prepares and compose keeps', async (t) => {
+  const stateFile = stageEnvironment(runtime).CC_LIVE_STATE_FILE ?? ''
+  t.match(stateFile, /^\/.+\.json$/, 'the image sets CC_LIVE_STATE_FILE')
+  const volumeDir = dirname(stateFile)
+  t.same(instructionsOf(runtime, 'VOLUME').map(({ rest }) => rest), [volumeDir], 'declared as the image\'s volume')
+  t.ok(instructionsOf(runtime, 'RUN').some(({ rest }) => rest.includes(`chown node:node ${volumeDir}`)), 'owned by the user the service runs as')
+  const mount = (ccLive.volumes ?? []).map((volume) => volume.split(':')).find(([, target]) => target === volumeDir)
+  t.ok(mount, 'compose mounts a volume there')
+  t.ok(compose.volumes !== undefined && (mount?.[0] ?? '') in compose.volumes, 'a named volume, kept across rebuilds')
 })

@@ -17,6 +17,7 @@ export interface ComposeService {
 export interface Compose {
   services: Record<string, ComposeService>
   networks: Record<string, { ipam?: { config: Array<{ subnet: string }> } }>
+  volumes?: Record<string, object | null>
 }
 
 export function loadCompose (path: string): Compose {
