@@ -14,7 +14,7 @@ const RETRY_MS = 5000
 
 /** Holds the Server-Sent Events streams, feeds them every state change and keeps them alive. */
 export default fp(async function sse (fastify) {
-  const streams = new SseStreamSet({ maxBufferedBytes: MAX_BUFFERED_BYTES, retryMs: RETRY_MS })
+  const streams = new SseStreamSet({ maxBufferedBytes: MAX_BUFFERED_BYTES, retryMs: RETRY_MS, limits: fastify.viewerLimits })
   fastify.decorate('sseStreams', streams)
 
   const unsubscribe = fastify.liveState.onChange((snapshot) => streams.broadcast(snapshot))
@@ -26,4 +26,4 @@ export default fp(async function sse (fastify) {
     unsubscribe()
     streams.closeAll()
   })
-}, { name: 'sse', dependencies: ['config', 'live-state'] })
+}, { name: 'sse', dependencies: ['config', 'live-state', 'viewers'] })

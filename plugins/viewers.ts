@@ -1,11 +1,14 @@
 import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { Clock } from '../src/clock.js'
+import { ViewerLimits } from '../src/viewer-limits.js'
 import { ViewerSet } from '../src/viewers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     viewers: ViewerSet
+    /** The viewer caps, counted across WebSocket and SSE alike. */
+    viewerLimits: ViewerLimits
   }
 }
 
@@ -28,9 +31,11 @@ export interface ViewersPluginOptions {
 
 /** Holds the open WebSocket viewers, feeds them every state change and keeps them alive. */
 export default fp<ViewersPluginOptions>(async function viewers (fastify, { clock }) {
+  const limits = new ViewerLimits({ maxViewers: fastify.config.CC_LIVE_MAX_VIEWERS, maxViewersPerAddress: fastify.config.CC_LIVE_MAX_VIEWERS_PER_IP })
+  fastify.decorate('viewerLimits', limits)
   const viewerSet = new ViewerSet({
     maxBufferedBytes: MAX_BUFFERED_BYTES,
-    limits: { maxViewers: fastify.config.CC_LIVE_MAX_VIEWERS, maxViewersPerAddress: fastify.config.CC_LIVE_MAX_VIEWERS_PER_IP },
+    limits,
     maxFramesPerWindow: MAX_VIEWER_FRAMES,
     frameWindowMs: VIEWER_FRAME_WINDOW_MS,
     clock

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
 import { systemClock, type Clock } from './clock.js'
 import type { Snapshot } from './public-state.js'
-import { ViewerLimits, type ViewerLimitsOptions } from './viewer-limits.js'
+import type { ViewerLimits } from './viewer-limits.js'
 
 export type ViewerSocket = Pick<WebSocket, 'send' | 'ping' | 'close' | 'terminate' | 'bufferedAmount' | 'once' | 'on'>
 
@@ -11,7 +11,8 @@ export const CLOSE_TRY_AGAIN_LATER = 1013
 export interface ViewerSetOptions {
   /** A viewer whose unsent bytes pass this is cut rather than buffered for. */
   maxBufferedBytes: number
-  limits: ViewerLimitsOptions
+  /** The caps, shared with the other transports: a viewer counts once whatever it connects with. */
+  limits: ViewerLimits
   /** Viewers only listen: one that sends more frames (messages, pings, pongs) than this in a window is cut. */
   maxFramesPerWindow: number
   frameWindowMs: number
@@ -44,7 +45,7 @@ export class ViewerSet {
 
   constructor ({ maxBufferedBytes, limits, maxFramesPerWindow, frameWindowMs, clock = systemClock }: ViewerSetOptions) {
     this.#maxBufferedBytes = maxBufferedBytes
-    this.#limits = new ViewerLimits(limits)
+    this.#limits = limits
     this.#maxFramesPerWindow = maxFramesPerWindow
     this.#frameWindowMs = frameWindowMs
     this.#clock = clock
@@ -62,11 +63,6 @@ export class ViewerSet {
 
   get size (): number {
     return this.#viewers.size
-  }
-
-  /** Whether a viewer from this address would be let in now. */
-  admits (address: string): boolean {
-    return this.#limits.admits(address)
   }
 
   /**

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
 import { buildListeningTestApp, buildTestApp } from './helpers/app.js'
+import { openEventStream } from './helpers/event-stream.js'
 import { connectViewer, wsUrl, type Inbox } from './helpers/viewer.js'
 
 type Test = Parameters<typeof buildTestApp>[0]
@@ -85,5 +86,30 @@ t.test('without an allow-list any origin may subscribe', async (t) => {
   const app = await buildListeningTestApp(t)
   const viewer = await connectViewer(app, { origin: 'https://anyone.example' })
   t.equal((await viewer.nth(1)).active, false)
+  viewer.socket.close()
+})
+
+t.test('event streams are viewers too: they share the caps and the origin allow-list', async (t) => {
+  const app = await buildListeningTestApp(t, {
+    env: { CC_LIVE_MAX_VIEWERS: '10', CC_LIVE_MAX_VIEWERS_PER_IP: '2', CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example' }
+  })
+  const streamUrl = wsUrl(app).replace('ws:', 'http:')
+  const viewer = await connectViewer(app)
+  const stream = await openEventStream(streamUrl)
+  t.equal(stream.response.statusCode, 200)
+  t.equal(app.viewerLimits.admits('127.0.0.1'), false, 'one WebSocket and one stream fill a cap of two')
+
+  const refusedStream = await fetch(streamUrl, { headers: { accept: 'text/event-stream' } })
+  t.equal(refusedStream.status, 503)
+  t.match(await refusedStream.json(), { code: 'CC_LIVE_TOO_MANY_VIEWERS' })
+  t.equal((await refusal(app)).status, 503, 'and so is a third WebSocket')
+  t.equal((await fetch(streamUrl)).status, 200, 'the JSON snapshot is never refused')
+
+  const foreign = await fetch(streamUrl, { headers: { accept: 'text/event-stream', origin: 'https://evil.example' } })
+  t.equal(foreign.status, 403)
+  t.match(await foreign.json(), { code: 'CC_LIVE_ORIGIN_NOT_ALLOWED' })
+
+  await stillServed(t, app, [viewer])
+  stream.close()
   viewer.socket.close()
 })

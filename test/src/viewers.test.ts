@@ -3,6 +3,7 @@ import t from 'tap'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { createSnapshot } from '../../src/public-state.js'
 import { CLOSE_TRY_AGAIN_LATER, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../src/viewers.js'
+import { ViewerLimits } from '../../src/viewer-limits.js'
 
 /** Records what the viewer set does to a socket; `answersClose` decides whether it finishes the close handshake. */
 class RecordingSocket extends EventEmitter {
@@ -37,7 +38,7 @@ const ADDRESS = '192.0.2.1'
 function newViewerSet (options: Partial<ViewerSetOptions> = {}) {
   return new ViewerSet({
     maxBufferedBytes: BOUND,
-    limits: { maxViewers: 100, maxViewersPerAddress: 100 },
+    limits: new ViewerLimits({ maxViewers: 100, maxViewersPerAddress: 100 }),
     maxFramesPerWindow: 100,
     frameWindowMs: 1000,
     ...options
@@ -135,7 +136,8 @@ t.test('closeAll cuts viewers that never finish the handshake', async (t) => {
 })
 
 t.test('over the global cap a viewer is closed with 1013 and the others stay', async (t) => {
-  const viewers = newViewerSet({ limits: { maxViewers: 2, maxViewersPerAddress: 10 } })
+  const limits = new ViewerLimits({ maxViewers: 2, maxViewersPerAddress: 10 })
+  const viewers = newViewerSet({ limits })
   const sockets = [new RecordingSocket(), new RecordingSocket(), new RecordingSocket()]
   const admitted = sockets.map((socket, i) => viewers.add(asViewer(socket), OFFLINE, `192.0.2.${i}`))
   t.same(admitted, [true, true, false])
@@ -143,13 +145,14 @@ t.test('over the global cap a viewer is closed with 1013 and the others stay', a
   t.equal(sockets[2]?.sent.length, 0, 'it was never sent the state')
   viewers.broadcast(LIVE)
   t.same(sockets.map((socket) => socket.sent.length), [2, 2, 0])
-  t.equal(viewers.admits('192.0.2.9'), false)
+  t.equal(limits.admits('192.0.2.9'), false)
   sockets[0]?.emit('close')
-  t.equal(viewers.admits('192.0.2.9'), true, 'a place frees up when a viewer leaves')
+  t.equal(limits.admits('192.0.2.9'), true, 'a place frees up when a viewer leaves')
 })
 
 t.test('over the per-address cap only that address is refused', async (t) => {
-  const viewers = newViewerSet({ limits: { maxViewers: 10, maxViewersPerAddress: 2 } })
+  const limits = new ViewerLimits({ maxViewers: 10, maxViewersPerAddress: 2 })
+  const viewers = newViewerSet({ limits })
   t.ok(viewers.add(asViewer(new RecordingSocket()), OFFLINE, 'a'))
   t.ok(viewers.add(asViewer(new RecordingSocket()), OFFLINE, 'a'))
   const third = new RecordingSocket()
@@ -160,12 +163,13 @@ t.test('over the per-address cap only that address is refused', async (t) => {
 })
 
 t.test('a cut viewer gives its place back', async (t) => {
-  const viewers = newViewerSet({ limits: { maxViewers: 1, maxViewersPerAddress: 1 } })
+  const limits = new ViewerLimits({ maxViewers: 1, maxViewersPerAddress: 1 })
+  const viewers = newViewerSet({ limits })
   const stuck = new RecordingSocket()
   viewers.add(asViewer(stuck), OFFLINE, 'a')
   stuck.bufferedAmount = BOUND + 1
   viewers.broadcast(LIVE)
-  t.ok(viewers.admits('a'))
+  t.ok(limits.admits('a'))
 })
 
 t.test('a viewer sending more frames than allowed in a window is cut; others are untouched', async (t) => {
