@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { accessSync, chmodSync, constants, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Test } from 'tap'
+import { freePort } from './ports.js'
 
 /** Debian's nginx, if installed; /usr/sbin is not on every user's PATH. */
 export function findNginx (): string | undefined {
@@ -30,16 +30,6 @@ export interface ProxyOptions {
   blogRoot: string
   /** The loopback address nginx connects to cc-live from, so cc-live can tell it from the client. */
   proxyAddress: string
-}
-
-/** nginx's port for a free one: nginx cannot listen on port 0 and report the port. */
-async function freePort (): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as { port: number }
-  probe.close()
-  await once(probe, 'close')
-  return port
 }
 
 function configFor (dir: string, port: number, { upstreamPort, prefixes, proxyAddress }: ProxyOptions): string {

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import type { PublicState } from '../../src/public-state.js'
 import { TEST_ENV, TEST_KEY } from '../helpers/app.js'
+import { freePort } from '../helpers/ports.js'
 
 const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url))
 const INTERVAL_SECONDS = 0.2
@@ -229,16 +230,6 @@ async function startServer (t: Test) {
   }
 }
 
-/** A port on 127.0.0.1 where nothing listens. */
-async function closedPort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
 /** A laptop user: own HOME and state directory, the hooks' settings, and their Claude Code sessions. */
 async function laptop (t: Test, settings: Record<string, string | undefined>) {
   const home = await mkdtemp(join(tmpdir(), 'cc-live-hooks-'))
@@ -381,7 +372,7 @@ t.test('with the server down or hanging the hooks return at once, print nothing 
     blackHole.close()
   })
   const users = {
-    'nothing listening': await laptop(t, { CC_LIVE_ENDPOINT: `http://127.0.0.1:${await closedPort()}` }),
+    'nothing listening': await laptop(t, { CC_LIVE_ENDPOINT: `http://127.0.0.1:${await freePort()}` }),
     'a server that never answers': await laptop(t, { CC_LIVE_ENDPOINT: `http://127.0.0.1:${(blackHole.address() as { port: number }).port}` })
   }
   // Claude Code waits for these hooks. The test suite runs files in parallel on two cores, where a
