@@ -1,8 +1,30 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
 import { sendSnapshot } from './snapshot-reply.js'
+
+/**
+ * After the handshake, @fastify/websocket leaves the upgrade's request, reply,
+ * ServerResponse and child logger reachable from the open socket: through its
+ * per-socket error listener (a closure over them) and through the TCP socket's
+ * link to the ServerResponse. That doubled the heap per idle viewer (see the
+ * README's Performance section), so both links are cut here.
+ */
+function forgetUpgrade (socket: WebSocket, request: FastifyRequest): void {
+  socket.removeAllListeners('error')
+  const tcp = request.raw.socket as (Socket & { _httpMessage?: ServerResponse | null }) | undefined
+  if (tcp?._httpMessage) tcp._httpMessage.detachSocket(tcp)
+}
 
 /** The public endpoint: WebSocket viewers, or a JSON snapshot for a plain GET. */
 const live: FastifyPluginAsync = async function live (fastify) {
+  // One listener for every viewer in place of the library's closure per socket; ws needs one to be attached.
+  const onViewerError = function (this: WebSocket, error: Error) {
+    fastify.log.info({ reason: error.message }, 'viewer cut after a socket error')
+    this.terminate()
+  }
+
   fastify.route({
     method: 'GET',
     url: '/ws/live',
@@ -10,7 +32,11 @@ const live: FastifyPluginAsync = async function live (fastify) {
       reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*')
       return sendSnapshot(reply, fastify.liveState.snapshot)
     },
-    wsHandler: (socket) => fastify.viewers.add(socket, fastify.liveState.snapshot)
+    wsHandler: (socket, request) => {
+      forgetUpgrade(socket, request)
+      socket.on('error', onViewerError)
+      fastify.viewers.add(socket, fastify.liveState.snapshot)
+    }
   })
 }
 
