@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --full] [-- --runs 3]: measures the built service against the
  * node:http + ws floor (bench/reference-server.ts), each in its own process, driven
- * from this one. Writes <out>/<name>.json, .md and .svg.
+ * from this one. Writes <out>/<name>.json, .md and .svg. --cpu-prof DIR profiles the
+ * servers (node --cpu-prof) into DIR.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -10,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { fanOutChart } from './chart.js'
-import { measureCrowd, measureHeartbeats } from './measure.js'
+import { measureCrowds, measureHeartbeats } from './measure.js'
 import { rows, table, TABLE_HEADER, tableLine, type RunResult } from './report.js'
 import type { ServerName } from './servers.js'
 
@@ -23,10 +24,14 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     expiries: { type: 'string', default: '3' },
     ttl: { type: 'string', default: '2' },
-    'heartbeat-seconds': { type: 'string', default: '10' },
+    'memory-settle': { type: 'string', default: '10' },
+    'heartbeat-seconds': { type: 'string', default: '1' },
+    'heartbeat-rounds': { type: 'string', default: '10' },
+    'heartbeat-sequential': { type: 'string', default: '1000' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string', default: fileURLToPath(new URL('../../bench/results', import.meta.url)) },
-    name: { type: 'string', default: 'latest' }
+    name: { type: 'string', default: 'latest' },
+    'cpu-prof': { type: 'string' }
   }
 })
 
@@ -44,7 +49,14 @@ const options = {
   warmupFlips: count('warmup', args.warmup),
   expiries: count('expiries', args.expiries),
   ttlSeconds: count('ttl', args.ttl),
-  heartbeat: { seconds: count('heartbeat-seconds', args['heartbeat-seconds']), connections: count('connections', args.connections) }
+  memorySettleSeconds: count('memory-settle', args['memory-settle']),
+  heartbeat: {
+    seconds: count('heartbeat-seconds', args['heartbeat-seconds']),
+    rounds: count('heartbeat-rounds', args['heartbeat-rounds']),
+    sequential: count('heartbeat-sequential', args['heartbeat-sequential']),
+    connections: count('connections', args.connections)
+  },
+  nodeArgs: args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
 }
 
 function gitCommit (): string | null {
@@ -65,9 +77,9 @@ const machine = {
   date: new Date().toISOString()
 }
 
-function progress (name: ServerName, total: number): (connected: number) => void {
+function progress (total: number): (name: ServerName, connected: number) => void {
   const every = Math.max(1, Math.round(total / 10))
-  return (connected) => {
+  return (name, connected) => {
     if (connected % every !== 0 && connected !== total) return
     const line = `  ${name}: ${connected}/${total} viewers connected`
     if (process.stderr.isTTY) process.stderr.write(`\r${line}${connected === total ? '\n' : ''}`)
@@ -77,26 +89,23 @@ function progress (name: ServerName, total: number): (connected: number) => void
 
 console.log(`cc-live vs floor on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${machine.loadAverageAtStart.map((load) => load.toFixed(2)).join(' ')}`)
 const runs: RunResult[] = []
+const heartbeatOptions = { ...options.heartbeat, nodeArgs: options.nodeArgs }
 for (let run = 0; run < options.runs; run++) {
   console.log(`\nrun ${run + 1} of ${options.runs}\n${TABLE_HEADER}`)
   const result: RunResult = { crowds: [] }
   runs.push(result)
-  for (const [index, viewers] of viewerCounts.entries()) {
-    // Alternate which server goes first, so drift in the machine's load does not favour one.
-    const order: ServerName[] = (run + index) % 2 === 0 ? ['cc-live', 'floor'] : ['floor', 'cc-live']
-    const measured: Partial<RunResult['crowds'][number]> = {}
-    for (const name of order) {
-      measured[name] = await measureCrowd(name, { ...options, viewers, onProgress: progress(name, viewers) })
-    }
-    result.crowds.push(measured as RunResult['crowds'][number])
+  for (const viewers of viewerCounts) {
+    result.crowds.push(await measureCrowds({ ...options, viewers, onProgress: progress(viewers) }))
     for (const row of rows([result], [viewers], false)) console.log(tableLine(row))
   }
+  const heartbeats = await measureHeartbeats({
+    'cc-live': { name: 'cc-live', logLevel: 'warn' },
+    floor: { name: 'floor', logLevel: 'warn' },
+    'cc-live at info': { name: 'cc-live', logLevel: 'info' }
+  }, heartbeatOptions)
   result.heartbeats = {
-    atWarn: {
-      'cc-live': await measureHeartbeats('cc-live', 'warn', options.heartbeat),
-      floor: await measureHeartbeats('floor', 'warn', options.heartbeat)
-    },
-    ccLiveAtInfo: await measureHeartbeats('cc-live', 'info', options.heartbeat)
+    atWarn: { 'cc-live': heartbeats['cc-live'], floor: heartbeats.floor },
+    ccLiveAtInfo: heartbeats['cc-live at info']
   }
   for (const row of rows([result], []).filter((row) => row.key.startsWith('heartbeat'))) console.log(tableLine(row))
 }

@@ -17,14 +17,18 @@ export const SERVERS = {
   floor: fileURLToPath(new URL('reference-server.js', import.meta.url))
 } as const
 export type ServerName = keyof typeof SERVERS
+export const SERVER_NAMES = Object.keys(SERVERS) as ServerName[]
 
 const GC_ON_SIGNAL = fileURLToPath(new URL('gc-on-signal.js', import.meta.url))
 const READY_TIMEOUT_MS = 10_000
 const GC_SETTLE_MS = 300
+const STOP_TIMEOUT_MS = 10_000
 
 export interface ServerSettings {
   ttlSeconds: number
   logLevel: string
+  /** Extra node flags, e.g. --cpu-prof to see where a server spends its time. */
+  nodeArgs?: string[]
 }
 
 /** A server under test in its own process, with its logs going to a file as a deployment's would. */
@@ -39,11 +43,11 @@ export class ServerProcess {
     this.#exited = once(child, 'exit')
   }
 
-  static async start (name: ServerName, { ttlSeconds, logLevel }: ServerSettings): Promise<ServerProcess> {
+  static async start (name: ServerName, { ttlSeconds, logLevel, nodeArgs = [] }: ServerSettings): Promise<ServerProcess> {
     const port = await freePort()
     const logDir = mkdtempSync(join(tmpdir(), 'cc-live-bench-'))
     const log = openSync(join(logDir, 'server.log'), 'w')
-    const child = spawn(process.execPath, ['--expose-gc', '--import', GC_ON_SIGNAL, SERVERS[name]], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', GC_ON_SIGNAL, ...nodeArgs, SERVERS[name]], {
       env: {
         PATH: process.env.PATH,
         HOST: '127.0.0.1',
@@ -71,8 +75,15 @@ export class ServerProcess {
     return this.#child.pid as number
   }
 
-  /** Resident set size after a full garbage collection, read from outside the process. */
-  async rssAfterGc (): Promise<number> {
+  /**
+   * Resident set size once garbage is collected and the freed memory returned,
+   * read from outside the process. V8 returns freed pages to the system some
+   * seconds after a collection (its memory reducer), and only at a later one:
+   * hence collect, wait (10 s is enough on Node 20 and 22), collect.
+   */
+  async settledRss (waitMs: number): Promise<number> {
+    this.#child.kill('SIGUSR2')
+    await sleep(waitMs)
     this.#child.kill('SIGUSR2')
     await sleep(GC_SETTLE_MS)
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8')
@@ -81,10 +92,13 @@ export class ServerProcess {
     return Number(kib) * 1024
   }
 
+  /** SIGTERM, so a profile gets written, then SIGKILL if it takes too long. */
   async stop (): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
-      this.#child.kill('SIGKILL')
+      this.#child.kill('SIGTERM')
+      const killer = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS)
       await this.#exited
+      clearTimeout(killer)
     }
     rmSync(this.#logDir, { recursive: true, force: true })
   }
