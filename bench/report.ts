@@ -39,7 +39,7 @@ export interface Row {
   /** cc-live / floor */
   ratio: number
   target: string
-  /** null where the row has no target */
+  /** null where the row has no target or no figure */
   pass: boolean | null
 }
 
@@ -112,7 +112,8 @@ function toRow (metric: Metric, runs: RunResult[]): Row | undefined {
     floor,
     ratio,
     target: metric.target ? describe(metric.target) : '',
-    pass: metric.target ? meets(metric.target, ccLive, ratio) : null
+    // A figure not measured (no flips asked for, say) has no verdict; a change never delivered shows as missed.
+    pass: metric.target && Number.isFinite(ccLive) ? meets(metric.target, ccLive, ratio) : null
   }
 }
 
