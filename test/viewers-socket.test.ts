@@ -1,7 +1,10 @@
 import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import t from 'tap'
-import { AUTH, buildListeningTestApp } from './helpers/app.js'
+import { buildApp } from '../src/app.js'
+import { AUTH, buildListeningTestApp, TEST_ENV } from './helpers/app.js'
 import { closeCode, connectViewer, type Inbox } from './helpers/viewer.js'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
@@ -103,4 +106,25 @@ t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
   const codes = Promise.all(viewers.map((viewer) => closeCode(viewer.socket)))
   await app.close()
   t.same(await codes, [1001, 1001])
+})
+
+t.test('an open viewer keeps nothing of its upgrade request reachable', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const app = buildApp({ env: TEST_ENV })
+  t.teardown(() => app.close())
+  const upgrades: Array<WeakRef<object>> = []
+  app.addHook('onRequest', async (request) => {
+    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw))
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const viewer = await connectViewer(app)
+  await viewer.upTo(1)
+  await nextTurn()
+  gc()
+  t.equal(upgrades.length, 2)
+  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request and raw request collected while the viewer is open')
+  app.liveState.heartbeat('a')
+  t.equal((await viewer.nth(2)).active, true, 'and the viewer still gets changes')
+  viewer.socket.close()
 })

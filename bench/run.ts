@@ -1,0 +1,123 @@
+/**
+ * npm run bench [-- --full] [-- --runs 3]: measures the built service against the
+ * node:http + ws floor (bench/reference-server.ts), each in its own process, driven
+ * from this one. Writes <out>/<name>.json, .md and .svg. --cpu-prof DIR profiles the
+ * servers (node --cpu-prof) into DIR.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { fanOutChart } from './chart.js'
+import { measureCrowds, measureHeartbeats } from './measure.js'
+import { rows, table, TABLE_HEADER, tableLine, type RunResult } from './report.js'
+import type { ServerName } from './servers.js'
+
+const { values: args } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    viewers: { type: 'string', default: '5000' },
+    runs: { type: 'string', default: '1' },
+    flips: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    expiries: { type: 'string', default: '3' },
+    ttl: { type: 'string', default: '2' },
+    'memory-settle': { type: 'string', default: '10' },
+    'heartbeat-seconds': { type: 'string', default: '1' },
+    'heartbeat-rounds': { type: 'string', default: '10' },
+    'heartbeat-sequential': { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '10' },
+    out: { type: 'string', default: fileURLToPath(new URL('../../bench/results', import.meta.url)) },
+    name: { type: 'string', default: 'latest' },
+    'cpu-prof': { type: 'string' }
+  }
+})
+
+function count (option: string, value: string): number {
+  const number = Number(value)
+  if (!(number >= 0)) throw new Error(`--${option} must be a non-negative number, not ${value}`)
+  return number
+}
+
+const viewerCounts = (args.full ? '1000,2500,5000,10000' : args.viewers).split(',').map((value) => count('viewers', value))
+const options = {
+  viewerCounts,
+  runs: count('runs', args.runs),
+  flips: count('flips', args.flips),
+  warmupFlips: count('warmup', args.warmup),
+  expiries: count('expiries', args.expiries),
+  ttlSeconds: count('ttl', args.ttl),
+  memorySettleSeconds: count('memory-settle', args['memory-settle']),
+  heartbeat: {
+    seconds: count('heartbeat-seconds', args['heartbeat-seconds']),
+    rounds: count('heartbeat-rounds', args['heartbeat-rounds']),
+    sequential: count('heartbeat-sequential', args['heartbeat-sequential']),
+    connections: count('connections', args.connections)
+  },
+  nodeArgs: args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
+}
+
+function gitCommit (): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return null
+  }
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  loadAverageAtStart: loadavg(),
+  commit: gitCommit(),
+  date: new Date().toISOString()
+}
+
+function progress (total: number): (name: ServerName, connected: number) => void {
+  const every = Math.max(1, Math.round(total / 10))
+  return (name, connected) => {
+    if (connected % every !== 0 && connected !== total) return
+    const line = `  ${name}: ${connected}/${total} viewers connected`
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${connected === total ? '\n' : ''}`)
+    else process.stderr.write(`${line}\n`)
+  }
+}
+
+console.log(`cc-live vs floor on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${machine.loadAverageAtStart.map((load) => load.toFixed(2)).join(' ')}`)
+const runs: RunResult[] = []
+const heartbeatOptions = { ...options.heartbeat, nodeArgs: options.nodeArgs }
+for (let run = 0; run < options.runs; run++) {
+  console.log(`\nrun ${run + 1} of ${options.runs}\n${TABLE_HEADER}`)
+  const result: RunResult = { crowds: [] }
+  runs.push(result)
+  for (const viewers of viewerCounts) {
+    result.crowds.push(await measureCrowds({ ...options, viewers, onProgress: progress(viewers) }))
+    for (const row of rows([result], [viewers], false)) console.log(tableLine(row))
+  }
+  const heartbeats = await measureHeartbeats({
+    'cc-live': { name: 'cc-live', logLevel: 'warn' },
+    floor: { name: 'floor', logLevel: 'warn' },
+    'cc-live at info': { name: 'cc-live', logLevel: 'info' }
+  }, heartbeatOptions)
+  result.heartbeats = {
+    atWarn: { 'cc-live': heartbeats['cc-live'], floor: heartbeats.floor },
+    ccLiveAtInfo: heartbeats['cc-live at info']
+  }
+  for (const row of rows([result], []).filter((row) => row.key.startsWith('heartbeat'))) console.log(tableLine(row))
+}
+
+const combined = rows(runs, viewerCounts)
+const summary = table(combined)
+const caption = `${options.runs > 1 ? `median of ${options.runs} runs, ` : ''}${machine.cpu}, ${machine.cores} cores, node ${machine.node}`
+console.log(`\n${options.runs > 1 ? `median of ${options.runs} runs` : 'result'}\n${summary}`)
+
+mkdirSync(args.out, { recursive: true })
+const base = join(args.out, args.name)
+writeFileSync(`${base}.json`, JSON.stringify({ machine: { ...machine, loadAverageAtEnd: loadavg() }, options, rows: combined, runs }, null, 2) + '\n')
+writeFileSync(`${base}.md`, `${caption}\n\n${summary}\n`)
+writeFileSync(`${base}.svg`, fanOutChart(combined, caption))
+console.log(`\nwrote ${base}.json, .md and .svg`)

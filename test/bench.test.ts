@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t from 'tap'
+import type { Row } from '../bench/report.js'
+
+const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url))
+
+// Five server processes start and stop in turn; on a busy machine that can pass the default 30 s.
+t.setTimeout(120_000)
+
+// A smoke run: both servers start, take viewers, flip once, expire once and answer heartbeats.
+// It checks that the bench works and what it counts; how fast anything was is for `npm run bench`.
+t.test('the bench runs end to end against both servers and writes its table, JSON and chart', async (t) => {
+  const out = t.testdir()
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    BENCH, '--viewers', '5', '--warmup', '0', '--flips', '1', '--expiries', '1', '--ttl', '0.3', '--memory-settle', '0',
+    '--heartbeat-seconds', '0.5', '--heartbeat-rounds', '1', '--heartbeat-sequential', '20', '--connections', '2', '--out', out, '--name', 'smoke'
+  ])
+  t.match(stdout, /\| fan-out median, 5 viewers \|/, 'rows are printed as they are measured')
+
+  const { rows } = JSON.parse(readFileSync(`${out}/smoke.json`, 'utf8')) as { rows: Row[] }
+  const row = (key: string) => rows.find((candidate) => candidate.key === key) as Row
+  for (const key of ['fan-out-median', 'fan-out-max', 'expiry-lateness-max', 'heartbeat-throughput', 'heartbeat-throughput-info']) {
+    t.ok(row(key).ccLive > 0 && row(key).floor > 0, `${key} measured for both servers`)
+  }
+  t.ok(Number.isFinite(row('rss-per-idle-viewer').ccLive) && Number.isFinite(row('rss-per-idle-viewer').floor), 'memory read from both processes')
+  for (const key of ['missed', 'duplicated', 'heartbeat-failures']) {
+    t.same([row(key).ccLive, row(key).floor], [0, 0], `no ${key} for either server`)
+  }
+  t.match(readFileSync(`${out}/smoke.md`, 'utf8'), /\| metric \| cc-live \| floor \| ratio \|/)
+  t.match(readFileSync(`${out}/smoke.svg`, 'utf8'), /^<svg [^>]*>[\s\S]*<polyline [\s\S]*<\/svg>\n$/)
+})
