@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
 import { median } from './report.js'
-import { AUTHORIZATION, post } from './servers.js'
+import { AUTHORIZATION, serverRequest } from './servers.js'
 
 export interface HeartbeatLoad {
   /** autocannon, `connections` at once, as fast as the server answers. */
@@ -36,7 +36,7 @@ export async function heartbeatRound (port: number, { connections, seconds, sequ
   let failed = 0
   for (let i = 0; i < sequential; i++) {
     const sentAt = performance.now()
-    const { status } = await post(port, '/api/live/heartbeat', BODY)
+    const { status } = await serverRequest(port, 'POST', '/api/live/heartbeat', BODY)
     latencies.push(performance.now() - sentAt)
     if (status !== 200) failed++
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent, request, type IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -108,7 +108,7 @@ export class ServerProcess {
     while (Date.now() < deadline) {
       if (this.#child.exitCode !== null) break
       try {
-        if ((await post(this.port, '/ws/live', undefined, 'GET')).status === 200) return
+        if ((await serverRequest(this.port, 'GET', '/ws/live')).status === 200) return
       } catch {}
       await sleep(50)
     }
@@ -133,8 +133,8 @@ export interface Answer {
   body: string
 }
 
-/** One request to the server with the bench key, over a kept-alive connection. */
-export async function post (port: number, path: string, body?: string, method = 'POST'): Promise<Answer> {
+/** One request to a server under test with the bench key, over a kept-alive connection. */
+export async function serverRequest (port: number, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer> {
   const req = request({
     host: '127.0.0.1',
     port,
@@ -144,7 +144,7 @@ export async function post (port: number, path: string, body?: string, method = 
     headers: { authorization: AUTHORIZATION, ...(body !== undefined && { 'content-type': 'application/json' }) }
   })
   req.end(body)
-  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  const [res] = await once(req, 'response') as [IncomingMessage]
   let text = ''
   for await (const chunk of res) text += chunk
   return { status: res.statusCode ?? 0, body: text }
