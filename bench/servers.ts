@@ -23,6 +23,8 @@ const GC_ON_SIGNAL = fileURLToPath(new URL('gc-on-signal.js', import.meta.url))
 const READY_TIMEOUT_MS = 10_000
 const GC_SETTLE_MS = 300
 const STOP_TIMEOUT_MS = 10_000
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux the bench targets. */
+const CLOCK_TICKS_PER_SECOND = 100
 
 export interface ServerSettings {
   ttlSeconds: number
@@ -90,6 +92,14 @@ export class ServerProcess {
     const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]
     if (kib === undefined) throw new Error(`no VmRSS for ${this.name} (pid ${this.pid})`)
     return Number(kib) * 1024
+  }
+
+  /** CPU time the process has used so far, all its threads, user and system. */
+  cpuSeconds (): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8')
+    // After the parenthesised command name: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
   }
 
   /** SIGTERM, so a profile gets written, then SIGKILL if it takes too long. */
