@@ -4,6 +4,9 @@ import WebSocket from 'ws'
 /** Handshakes in flight at once: enough to connect quickly, few enough for the listen backlog. */
 const CONNECT_CONCURRENCY = 200
 
+/** A viewer whose connection fails is counted by what it misses; the error itself needs no handling. */
+function ignoreError (): void {}
+
 interface Viewer {
   readonly socket: WebSocket
   received: number
@@ -92,6 +95,7 @@ export class Crowd {
     const viewer: Viewer = { socket, received: 0, last: '' }
     socket.on('message', (data) => this.#receive(viewer, data.toString()))
     await once(socket, 'message')
+    socket.on('error', ignoreError)
     this.#viewers.push(viewer)
   }
 

@@ -5,7 +5,7 @@
  * no server shares a process (or an event loop) with its load.
  */
 import { ChangeNotDelivered, Crowd } from './crowd.js'
-import { post } from './servers.js'
+import { serverRequest } from './servers.js'
 
 export type LoadCommand =
   | { type: 'connect', port: number, viewers: number }
@@ -46,7 +46,7 @@ class Load {
     return this.#measure(async () => {
       const delivered = this.#crowd.nextChange(DELIVERY_TIMEOUT_MS)
       const sentAt = performance.now()
-      const [deliveredAt, answer] = await Promise.all([delivered, post(this.#port, `/api/live/${this.#active ? 'stop' : 'heartbeat'}`, SESSION)])
+      const [deliveredAt, answer] = await Promise.all([delivered, serverRequest(this.#port, 'POST', `/api/live/${this.#active ? 'stop' : 'heartbeat'}`, SESSION)])
       this.#active = !this.#active
       this.#missed += this.#crowd.notHaving(answer.body)
       return deliveredAt - sentAt

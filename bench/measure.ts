@@ -159,9 +159,9 @@ export async function measureHeartbeats<Label extends string> (
     }
     const rounds = Object.fromEntries(labels.map((label) => [label, [] as HeartbeatLoad[]])) as Record<Label, HeartbeatLoad[]>
     const warmup = { ...options, seconds: Math.min(1, options.seconds), sequential: Math.min(100, options.sequential) }
-    for (const label of labels) await heartbeatRound(servers[label].port, warmup)
+    for (const label of labels) await heartbeatRound(servers[label], warmup)
     for (let round = 0; round < options.rounds; round++) {
-      for (const [label, server] of inTurn(round, servers)) rounds[label].push(await heartbeatRound(server.port, options))
+      for (const [label, server] of inTurn(round, servers)) rounds[label].push(await heartbeatRound(server, options))
     }
     const combined = {} as Record<Label, HeartbeatLoad>
     for (const label of labels) combined[label] = combineRounds(rounds[label])

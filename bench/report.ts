@@ -74,11 +74,13 @@ function heartbeatMetrics (): Metric[] {
     heartbeats && { 'cc-live': figure(ccLiveAtInfo ? heartbeats.ccLiveAtInfo : heartbeats.atWarn['cc-live']), floor: figure(heartbeats.atWarn.floor) }
   return [
     { key: 'heartbeat-throughput', label: 'heartbeat throughput', unit: 'req/s', read: read((h) => h.requestsPerSecond), combine: median, target: { ratioAtLeast: 0.8 } },
+    { key: 'heartbeat-cpu', label: 'server CPU per heartbeat under that load', unit: 'µs', read: read((h) => h.cpuMicrosPerRequest), combine: median },
     { key: 'heartbeat-loaded-p99', label: 'heartbeat latency p99 under that load', unit: 'ms', read: read((h) => h.loadedP99Ms), combine: median },
     { key: 'heartbeat-latency-p50', label: 'heartbeat latency p50, one at a time', unit: 'ms', read: read((h) => h.latencyP50Ms), combine: median },
     { key: 'heartbeat-latency-p99', label: 'heartbeat latency p99, one at a time', unit: 'ms', read: read((h) => h.latencyP99Ms), combine: median },
     { key: 'heartbeat-failures', label: 'heartbeat failures', unit: '', read: read((h) => h.failed), combine: sum, target: { equals: 0 } },
     { key: 'heartbeat-throughput-info', label: 'heartbeat throughput, cc-live at LOG_LEVEL=info', unit: 'req/s', read: read((h) => h.requestsPerSecond, true), combine: median },
+    { key: 'heartbeat-cpu-info', label: 'server CPU per heartbeat, cc-live at LOG_LEVEL=info', unit: 'µs', read: read((h) => h.cpuMicrosPerRequest, true), combine: median },
     { key: 'heartbeat-latency-p50-info', label: 'heartbeat latency p50, one at a time, cc-live at LOG_LEVEL=info', unit: 'ms', read: read((h) => h.latencyP50Ms, true), combine: median }
   ]
 }

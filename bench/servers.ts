@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent, request, type IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +23,8 @@ const GC_ON_SIGNAL = fileURLToPath(new URL('gc-on-signal.js', import.meta.url))
 const READY_TIMEOUT_MS = 10_000
 const GC_SETTLE_MS = 300
 const STOP_TIMEOUT_MS = 10_000
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux the bench targets. */
+const CLOCK_TICKS_PER_SECOND = 100
 
 export interface ServerSettings {
   ttlSeconds: number
@@ -95,6 +97,14 @@ export class ServerProcess {
     return Number(kib) * 1024
   }
 
+  /** CPU time the process has used so far, all its threads, user and system. */
+  cpuSeconds (): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8')
+    // After the parenthesised command name: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+  }
+
   /** SIGTERM, so a profile gets written, then SIGKILL if it takes too long. */
   async stop (): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
@@ -111,7 +121,7 @@ export class ServerProcess {
     while (Date.now() < deadline) {
       if (this.#child.exitCode !== null) break
       try {
-        if ((await post(this.port, '/ws/live', undefined, 'GET')).status === 200) return
+        if ((await serverRequest(this.port, 'GET', '/ws/live')).status === 200) return
       } catch {}
       await sleep(50)
     }
@@ -136,8 +146,8 @@ export interface Answer {
   body: string
 }
 
-/** One request to the server with the bench key, over a kept-alive connection. */
-export async function post (port: number, path: string, body?: string, method = 'POST'): Promise<Answer> {
+/** One request to a server under test with the bench key, over a kept-alive connection. */
+export async function serverRequest (port: number, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer> {
   const req = request({
     host: '127.0.0.1',
     port,
@@ -147,7 +157,7 @@ export async function post (port: number, path: string, body?: string, method = 
     headers: { authorization: AUTHORIZATION, ...(body !== undefined && { 'content-type': 'application/json' }) }
   })
   req.end(body)
-  const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]
+  const [res] = await once(req, 'response') as [IncomingMessage]
   let text = ''
   for await (const chunk of res) text += chunk
   return { status: res.statusCode ?? 0, body: text }
