@@ -152,3 +152,18 @@ t.test('the state file is on a volume the image prepares and compose keeps', asy
   t.ok(mount, 'compose mounts a volume there')
   t.ok(compose.volumes !== undefined && (mount?.[0] ?? '') in compose.volumes, 'a named volume, kept across rebuilds')
 })
+
+t.test('one Node.js major everywhere: engines, the node and @types/node packages, .nvmrc, the image, and this test run', async (t) => {
+  const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    engines: { node: string }, devDependencies: Record<string, string>, allowScripts: Record<string, boolean>
+  }
+  const major = (range: string | undefined): number => Number(/(\d+)/.exec(range ?? '')?.[1])
+  const expected = major(packageJson.engines.node)
+  t.ok(expected >= 26, `engines names a supported major (${packageJson.engines.node})`)
+  t.equal(major(packageJson.devDependencies.node), expected, 'the node devDependency, which npm scripts run on')
+  t.equal(major(packageJson.devDependencies['@types/node']), expected, '@types/node')
+  t.equal(major(readFileSync('.nvmrc', 'utf8')), expected, '.nvmrc, for version managers')
+  t.equal(packageJson.allowScripts.node, true, 'the node package\'s install script is allowed: it fetches the binary')
+  for (const stage of stages) t.equal(major(stage.image.split(':')[1]), expected, `the ${stage.name} stage's image`)
+  t.equal(major(process.versions.node), expected, `the suite itself runs on it (${process.version})`)
+})

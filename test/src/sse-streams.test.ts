@@ -13,8 +13,11 @@ function newSet (options: Partial<SseStreamSetOptions> = {}): SseStreamSet {
   return new SseStreamSet({ maxBufferedBytes: 1024, retryMs: 1000, limits: new ViewerLimits({ maxViewers: 100, maxViewersPerAddress: 100 }), ...options })
 }
 
+/** Everything buffered so far: newer Node hands out a PassThrough's buffer one written chunk per read(). */
 function read (stream: PassThrough): string {
-  return (stream.read() as Buffer | null)?.toString() ?? ''
+  let text = ''
+  for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) text += chunk.toString()
+  return text
 }
 
 t.test('a stream gets retry and the current state on joining, then each change', async (t) => {
