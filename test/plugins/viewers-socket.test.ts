@@ -3,9 +3,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import t from 'tap'
-import { buildApp } from '../src/app.js'
-import { AUTH, buildListeningTestApp, TEST_ENV } from './helpers/app.js'
-import { closeCode, connectViewer, type Inbox } from './helpers/viewer.js'
+import { buildApp } from '../../src/app.js'
+import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
+import { closeCode, connectViewer, type ViewerClient } from '../helpers/viewer.js'
+import { OFFLINE } from '../helpers/states.js'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
   const app = await buildListeningTestApp(t)
@@ -18,7 +19,7 @@ t.test('real sockets: every viewer gets the current state, then each change', as
   })
   const live = await res.json()
   for (const viewer of viewers) {
-    t.same(await viewer.upTo(2), [{ active: false, since: null, sessions: 0 }, live])
+    t.same(await viewer.upTo(2), [OFFLINE, live])
     viewer.socket.close()
   }
 })
@@ -102,7 +103,7 @@ t.test('a viewer that stops reading is cut once its backlog passes the bound; ot
 
 t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
   const app = await buildListeningTestApp(t)
-  const viewers: Inbox[] = await Promise.all([connectViewer(app), connectViewer(app)])
+  const viewers: ViewerClient[] = await Promise.all([connectViewer(app), connectViewer(app)])
   const codes = Promise.all(viewers.map((viewer) => closeCode(viewer.socket)))
   await app.close()
   t.same(await codes, [1001, 1001])

@@ -3,9 +3,9 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
-import { buildListeningTestApp, buildTestApp } from './helpers/app.js'
-import { openEventStream } from './helpers/event-stream.js'
-import { connectViewer, wsUrl, type Inbox } from './helpers/viewer.js'
+import { buildListeningTestApp, buildTestApp } from '../helpers/app.js'
+import { openEventStream } from '../helpers/event-stream.js'
+import { connectViewer, wsUrl, type ViewerClient } from '../helpers/viewer.js'
 
 type Test = Parameters<typeof buildTestApp>[0]
 
@@ -25,7 +25,7 @@ function serverSockets (app: FastifyInstance): WebSocket[] {
   return sockets
 }
 
-async function stillServed (t: Test, app: FastifyInstance, viewers: Inbox[]) {
+async function stillServed (t: Test, app: FastifyInstance, viewers: ViewerClient[]) {
   app.liveState.heartbeat('check')
   for (const viewer of viewers) t.equal((await viewer.nth(2)).active, true, 'an existing viewer still gets changes')
 }
