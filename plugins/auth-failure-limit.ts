@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { clientKey } from '../src/client-key.js'
 import type { Clock } from '../src/clock.js'
 import { sendError } from '../src/error-reply.js'
 import { FailureLimiter } from '../src/failure-limiter.js'
@@ -12,6 +13,8 @@ export const AUTH_FAILURE_LIMIT = { maxFailures: 10, windowMs: 10 * 60_000, maxK
 
 export interface AuthFailureLimitOptions {
   clock?: Clock
+  /** AUTH_FAILURE_LIMIT unless a test needs a smaller one. */
+  limit?: typeof AUTH_FAILURE_LIMIT
 }
 
 /**
@@ -19,11 +22,13 @@ export interface AuthFailureLimitOptions {
  * often. Registered in the API's context before the bearer check, so a limited
  * address is refused before its key is even compared, and only 401s count.
  */
-export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { clock }) {
-  const limiter = new FailureLimiter({ ...AUTH_FAILURE_LIMIT, clock })
+export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { clock, limit = AUTH_FAILURE_LIMIT }) {
+  const limiter = new FailureLimiter({ ...limit, clock })
+  // Said once each time the limiter fills up with blocked addresses, not once per failure.
+  let warnedFull = false
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const waitMs = limiter.retryAfterMs(request.ip)
+    const waitMs = limiter.retryAfterMs(clientKey(request.ip))
     if (waitMs === 0) return
     const seconds = Math.ceil(waitMs / 1000)
     reply.header('retry-after', String(seconds))
@@ -31,6 +36,9 @@ export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fast
   })
 
   fastify.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode === 401) limiter.recordFailure(request.ip)
+    if (reply.statusCode !== 401) return
+    const counted = limiter.recordFailure(clientKey(request.ip))
+    if (!counted && !warnedFull) request.log.warn({ blockedAddresses: limiter.trackedKeys }, 'auth failure limit full of blocked addresses: new failing addresses are not counted until a block ends')
+    warnedFull = !counted
   })
 }, { name: 'auth-failure-limit' })

@@ -1,5 +1,6 @@
 import fastifyEnv from '@fastify/env'
 import fp from 'fastify-plugin'
+import { checkApiKey } from '../src/api-key.js'
 import { compileProxyTrust, type ProxyTrust } from '../src/proxy-trust.js'
 
 export interface Config {
@@ -52,6 +53,11 @@ export interface ConfigOptions {
 /** Validates the environment at start-up and exposes it, typed, as `fastify.config`. */
 export default fp<ConfigOptions>(async function config (fastify, { env = process.env }) {
   await fastify.register(fastifyEnv, { schema: configSchema, data: env, env: false })
+  try {
+    checkApiKey(fastify.config.CC_LIVE_API_KEY)
+  } catch (error) {
+    throw new Error(`env/CC_LIVE_API_KEY ${(error as Error).message}`, { cause: error })
+  }
   // The logger exists before the config does; apply the validated level before any request logger is made.
   fastify.log.level = fastify.config.LOG_LEVEL
   // Likewise Fastify takes its trustProxy at construction; buildApp hands it a function that asks this.

@@ -44,6 +44,9 @@ t.test('a missing or invalid value stops start-up with a message naming the vari
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
     ['no key', { CC_LIVE_API_KEY: undefined }, /CC_LIVE_API_KEY/],
     ['a short key', { CC_LIVE_API_KEY: 'fifteen-chars!!' }, /CC_LIVE_API_KEY must NOT have fewer than 16 characters/],
+    ['a key with a trailing newline', { CC_LIVE_API_KEY: `${TEST_ENV.CC_LIVE_API_KEY}\n` }, /^env\/CC_LIVE_API_KEY must not contain whitespace/],
+    ['a key with a space inside', { CC_LIVE_API_KEY: 'two words-0123456789' }, /^env\/CC_LIVE_API_KEY must not contain whitespace/],
+    ['a key with a quote', { CC_LIVE_API_KEY: '"quoted-key-0123456789"' }, /^env\/CC_LIVE_API_KEY must be a bearer token \(RFC 6750 b64token\)/],
     ['a port that is not a number', { PORT: 'http' }, /PORT must be integer/],
     ['a port out of range', { PORT: '70000' }, /PORT must be <= 65535/],
     ['a zero ttl', { CC_LIVE_TTL_SECONDS: '0' }, /CC_LIVE_TTL_SECONDS must be > 0/],

@@ -6,11 +6,15 @@ import WebSocket from 'ws'
 import { AUTH, TEST_KEY } from '../helpers/app.js'
 import { SERVER_ENTRY, startServer } from '../helpers/server-process.js'
 
-t.test('start-up refuses a missing or short key, naming the variable', async (t) => {
-  for (const env of [{}, { CC_LIVE_API_KEY: 'short' }]) {
-    const result = spawnSync(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH, PORT: '0', ...env }, encoding: 'utf8' })
+t.test('start-up refuses a missing or short key, or one no client could send, naming the variable', async (t) => {
+  const unsendable = `${TEST_KEY}\r`
+  for (const env of [{}, { CC_LIVE_API_KEY: 'short' }, { CC_LIVE_API_KEY: unsendable }]) {
+    // A bound, not a target: a server that accepted the key would listen until killed.
+    const result = spawnSync(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH, PORT: '0', ...env }, encoding: 'utf8', timeout: 10_000 })
+    t.equal(result.signal, null, 'exited by itself')
     t.not(result.status, 0, 'non-zero exit')
     t.match(result.stdout + result.stderr, /CC_LIVE_API_KEY/)
+    t.notMatch(result.stdout + result.stderr, TEST_KEY, 'the key is not repeated')
   }
 })
 
