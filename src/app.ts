@@ -28,9 +28,11 @@ export interface HttpTimeouts {
   keepAliveMs: number
   /** how often Node checks the two above, so a connection is cut at most this late */
   checkIntervalMs: number
+  /** at shutdown, how long a request in flight may still take before its connection is cut */
+  shutdownGraceMs: number
 }
 
-export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_000, keepAliveMs: 72_000, checkIntervalMs: 1_000 }
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_000, keepAliveMs: 72_000, checkIntervalMs: 1_000, shutdownGraceMs: 1_000 }
 
 export interface AppOptions {
   /** Settings; process.env when absent. */
@@ -56,7 +58,7 @@ export function buildApp ({ env, clock, logger = false, httpTimeouts = HTTP_TIME
   app.setErrorHandler(replyWithError)
   // The default 404 lacks `code`: every error leaves in the one documented shape.
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'CC_LIVE_NOT_FOUND', `no route for ${request.method} ${request.url}`))
-  app.register(drainConnections)
+  app.register(drainConnections, { graceMs: httpTimeouts.shutdownGraceMs })
   app.register(config, { env })
   app.register(liveState, { clock })
   app.register(stateFile)

@@ -6,7 +6,7 @@ import { buildApp, HTTP_TIMEOUTS, type HttpTimeouts } from '../../src/app.js'
 import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
 import { closeCode, connectViewer } from '../helpers/viewer.js'
 
-const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50 }
+const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50, shutdownGraceMs: 200 }
 
 function portOf (app: FastifyInstance): number {
   return (app.server.address() as { port: number }).port
