@@ -15,6 +15,7 @@ export interface Config {
   CC_LIVE_STATE_FILE: string
   CC_LIVE_MAX_VIEWERS: number
   CC_LIVE_MAX_VIEWERS_PER_IP: number
+  CC_LIVE_MAX_CONNECTIONS_PER_IP: number
   /** comma-separated; empty: any origin */
   CC_LIVE_ALLOWED_ORIGINS: string
 }
@@ -41,6 +42,7 @@ export const configSchema = {
     CC_LIVE_STATE_FILE: { type: 'string', default: '' },
     CC_LIVE_MAX_VIEWERS: { type: 'integer', minimum: 1, default: 10000 },
     CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
+    CC_LIVE_MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 2, default: 100 },
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' }
   }
 } as const

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import config from '../plugins/config.js'
+import connectionLimit from '../plugins/connection-limit.js'
 import drainConnections from '../plugins/drain-connections.js'
 import liveState from '../plugins/live-state.js'
 import sse from '../plugins/sse.js'
@@ -60,6 +61,7 @@ export function buildApp ({ env, clock, logger = false, httpTimeouts = HTTP_TIME
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'CC_LIVE_NOT_FOUND', `no route for ${request.method} ${request.url}`))
   app.register(drainConnections, { graceMs: httpTimeouts.shutdownGraceMs })
   app.register(config, { env })
+  app.register(connectionLimit, { clock })
   app.register(liveState, { clock })
   app.register(stateFile)
   app.register(viewers, { clock })

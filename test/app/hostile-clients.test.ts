@@ -117,3 +117,23 @@ t.test('a viewer flooding pings is cut too', async (t) => {
   t.equal(await closed, 1006)
   t.equal(app.viewers.size, 0)
 })
+
+t.test('one address opening 150 idle connections holds the default 100; the rest are closed unanswered; others are served', async (t) => {
+  const app = await buildListeningTestApp(t)
+  const opened: Array<{ socket: Socket, closed: boolean, answered: boolean, whenClosed: Promise<void> }> = []
+  for (let i = 0; i < 150; i++) {
+    const socket = connect({ port: portOf(app), host: '127.0.0.1', localAddress: '127.0.0.5' })
+    socket.on('error', () => {})
+    const entry = { socket, closed: false, answered: false, whenClosed: Promise.resolve() }
+    entry.whenClosed = new Promise((resolve) => socket.once('close', () => { entry.closed = true; resolve() }))
+    socket.on('data', () => { entry.answered = true })
+    await once(socket, 'connect')
+    opened.push(entry)
+  }
+  t.teardown(() => { for (const { socket } of opened) socket.destroy() })
+  await Promise.all(opened.slice(100).map((entry) => entry.whenClosed))
+  t.notOk(opened.slice(100).some((entry) => entry.answered), 'the 50 over the cap were closed without a byte')
+  t.notOk(opened.slice(0, 100).some((entry) => entry.closed), 'the first 100 are still open')
+  const health = await fetch(`http://127.0.0.1:${portOf(app)}/healthz`)
+  t.equal(health.status, 200, 'another address is served')
+})

@@ -25,6 +25,7 @@ t.test('defaults apply when only the key is set', async (t) => {
     CC_LIVE_STATE_FILE: '',
     CC_LIVE_MAX_VIEWERS: 10000,
     CC_LIVE_MAX_VIEWERS_PER_IP: 50,
+    CC_LIVE_MAX_CONNECTIONS_PER_IP: 100,
     CC_LIVE_ALLOWED_ORIGINS: ''
   })
 })
@@ -54,6 +55,8 @@ t.test('a missing or invalid value stops start-up with a message naming the vari
     ['an unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be equal to one of the allowed values/],
     ['a zero viewer cap', { CC_LIVE_MAX_VIEWERS: '0' }, /CC_LIVE_MAX_VIEWERS must be >= 1/],
     ['a fractional per-address cap', { CC_LIVE_MAX_VIEWERS_PER_IP: '2.5' }, /CC_LIVE_MAX_VIEWERS_PER_IP must be integer/],
+    ['a connection cap of one', { CC_LIVE_MAX_CONNECTIONS_PER_IP: '1' }, /CC_LIVE_MAX_CONNECTIONS_PER_IP must be >= 2/],
+    ['a connection cap no greater than the viewer cap', { CC_LIVE_MAX_CONNECTIONS_PER_IP: '50' }, /CC_LIVE_MAX_CONNECTIONS_PER_IP \(50\) must be greater than CC_LIVE_MAX_VIEWERS_PER_IP \(50\)/],
     ['an origin with a path', { CC_LIVE_ALLOWED_ORIGINS: 'https://blog.example/page' }, /CC_LIVE_ALLOWED_ORIGINS: "https:\/\/blog.example\/page" is not an origin/],
     ['an origin without a scheme', { CC_LIVE_ALLOWED_ORIGINS: 'https://ok.example, blog.example' }, /CC_LIVE_ALLOWED_ORIGINS: "blog.example" is not an origin/]
   ]
