@@ -1,7 +1,5 @@
 import fp from 'fastify-plugin'
 import { clientKey } from '../src/client-key.js'
-import type { Clock } from '../src/clock.js'
-import { sendError } from '../src/error-reply.js'
 import { FailureLimiter } from '../src/failure-limiter.js'
 
 /**
@@ -12,7 +10,6 @@ import { FailureLimiter } from '../src/failure-limiter.js'
 export const AUTH_FAILURE_LIMIT = { maxFailures: 10, windowMs: 10 * 60_000, maxKeys: 10_000 }
 
 export interface AuthFailureLimitOptions {
-  clock?: Clock
   /** AUTH_FAILURE_LIMIT unless a test needs a smaller one. */
   limit?: typeof AUTH_FAILURE_LIMIT
 }
@@ -22,8 +19,8 @@ export interface AuthFailureLimitOptions {
  * often. Registered in the API's context before the bearer check, so a limited
  * address is refused before its key is even compared, and only 401s count.
  */
-export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { clock, limit = AUTH_FAILURE_LIMIT }) {
-  const limiter = new FailureLimiter({ ...limit, clock })
+export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { limit = AUTH_FAILURE_LIMIT }) {
+  const limiter = new FailureLimiter({ ...limit, clock: fastify.clock })
   // Said once each time the limiter fills up with blocked addresses, not once per failure.
   let warnedFull = false
 
@@ -32,7 +29,7 @@ export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fast
     if (waitMs === 0) return
     const seconds = Math.ceil(waitMs / 1000)
     reply.header('retry-after', String(seconds))
-    return sendError(reply, 429, 'CC_LIVE_AUTH_RATE_LIMITED', `too many failed authentications from this address, retry in ${seconds} s`)
+    return reply.sendError('CC_LIVE_AUTH_RATE_LIMITED', `too many failed authentications from this address, retry in ${seconds} s`)
   })
 
   fastify.addHook('onSend', async (request, reply) => {
@@ -41,4 +38,4 @@ export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fast
     if (!counted && !warnedFull) request.log.warn({ blockedAddresses: limiter.trackedKeys }, 'auth failure limit full of blocked addresses: new failing addresses are not counted until a block ends')
     warnedFull = !counted
   })
-}, { name: 'auth-failure-limit' })
+}, { name: 'auth-failure-limit', dependencies: ['clock', 'errors'] })

@@ -1,35 +1,27 @@
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import { clientKey } from '../src/client-key.js'
-import type { Clock } from '../src/clock.js'
 import { ConnectionLimits } from '../src/connection-limits.js'
 
 const REPORT_EVERY_MS = 60_000
 
-export interface ConnectionLimitOptions {
-  clock?: Clock
-}
-
 /**
  * Bounds the connections one client address holds open (CC_LIVE_MAX_CONNECTIONS_PER_IP), so one
  * client cannot take every descriptor with idle keep-alive connections. Every open connection
- * counts, upgraded WebSocket viewers and event streams included: each holds a descriptor, so the
- * cap must leave room above CC_LIVE_MAX_VIEWERS_PER_IP. One more is destroyed at the 'connection'
- * event, before a byte of it is read. Addresses are keyed as clientKey does (an IPv6 /64 is one
- * client). Connections from a trusted proxy are not counted: every client behind it shares its
- * address, and only X-Forwarded-For, read per request, tells them apart.
+ * counts, upgraded WebSocket viewers and event streams included: each holds a descriptor, which is
+ * why the config requires the cap to be above CC_LIVE_MAX_VIEWERS_PER_IP. One more is destroyed at
+ * the 'connection' event, before a byte of it is read. Addresses are keyed as clientKey does (an
+ * IPv6 /64 is one client). Connections from a trusted proxy are not counted: every client behind
+ * it shares its address, and only X-Forwarded-For, read per request, tells them apart.
  */
-export default fp<ConnectionLimitOptions>(async function connectionLimit (fastify, { clock }) {
-  const { CC_LIVE_MAX_CONNECTIONS_PER_IP: maxPerAddress, CC_LIVE_MAX_VIEWERS_PER_IP: maxViewers } = fastify.config
-  if (maxPerAddress <= maxViewers) {
-    throw new Error(`CC_LIVE_MAX_CONNECTIONS_PER_IP (${maxPerAddress}) must be greater than CC_LIVE_MAX_VIEWERS_PER_IP (${maxViewers}): every viewer holds a connection`)
-  }
-  const limits = new ConnectionLimits({ maxPerAddress, reportEveryMs: REPORT_EVERY_MS, clock })
+export default fp(async function connectionLimit (fastify) {
+  const { CC_LIVE_MAX_CONNECTIONS_PER_IP: maxPerAddress, trustsProxy } = fastify.config
+  const limits = new ConnectionLimits({ maxPerAddress, reportEveryMs: REPORT_EVERY_MS, clock: fastify.clock })
 
   fastify.server.on('connection', (socket: Socket) => {
     const peer = socket.remoteAddress
     // undefined: the peer is already gone, and nothing is left to count.
-    if (peer === undefined || fastify.trustsProxy(peer, 0)) return
+    if (peer === undefined || trustsProxy(peer, 0)) return
     const address = clientKey(peer)
     const admission = limits.admit(address)
     if (admission.admitted) {
@@ -39,4 +31,4 @@ export default fp<ConnectionLimitOptions>(async function connectionLimit (fastif
     if (admission.report) fastify.log.warn({ address, maxPerAddress }, 'too many connections from one address: closing new ones at once (logged once a minute)')
     socket.destroy()
   })
-}, { name: 'connection-limit', dependencies: ['config'] })
+}, { name: 'connection-limit', dependencies: ['config', 'clock'] })

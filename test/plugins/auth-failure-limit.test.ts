@@ -1,6 +1,8 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import authFailureLimit, { AUTH_FAILURE_LIMIT } from '../../plugins/auth-failure-limit.js'
+import clockPlugin from '../../plugins/clock.js'
+import errors from '../../plugins/errors.js'
 import { AUTH, buildListeningTestApp, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { httpCall } from '../helpers/http-call.js'
@@ -146,7 +148,9 @@ t.test('when every remembered address is blocked, a new one is answered 401 but 
   const logs = captureLogs('warn')
   const app = Fastify({ logger: logs.logger })
   t.teardown(() => app.close())
-  await app.register(authFailureLimit, { clock, limit: { maxFailures: 1, windowMs: 60_000, maxKeys: 2 } })
+  await app.register(errors)
+  await app.register(clockPlugin, { clock })
+  await app.register(authFailureLimit, { limit: { maxFailures: 1, windowMs: 60_000, maxKeys: 2 } })
   app.post('/', async (_request, reply) => reply.code(401).send())
   const fail = async (remoteAddress: string) => (await app.inject({ method: 'POST', url: '/', remoteAddress })).statusCode
   const warnings = () => logs.lines.filter((line) => /full of blocked addresses/.test(line.msg ?? '')).length
