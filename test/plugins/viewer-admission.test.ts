@@ -97,7 +97,7 @@ t.test('event streams are viewers too: they share the caps and the origin allow-
   const viewer = await connectViewer(app)
   const stream = await openEventStream(streamUrl)
   t.equal(stream.response.statusCode, 200)
-  t.equal(app.viewerLimits.admits('127.0.0.1'), false, 'one WebSocket and one stream fill a cap of two')
+  t.equal(app.viewerAdmission.refusal('127.0.0.1', undefined), 'CC_LIVE_TOO_MANY_VIEWERS', 'one WebSocket and one stream fill a cap of two')
 
   const refusedStream = await fetch(streamUrl, { headers: { accept: 'text/event-stream' } })
   t.equal(refusedStream.status, 503)

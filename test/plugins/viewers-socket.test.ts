@@ -109,22 +109,22 @@ t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
   t.same(await codes, [1001, 1001])
 })
 
-t.test('an open viewer keeps nothing of its upgrade request reachable', async (t) => {
+t.test('an open viewer keeps nothing of its upgrade request, reply or request logger reachable', async (t) => {
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
-  const app = buildApp({ env: TEST_ENV })
+  const app = buildApp({ env: { ...TEST_ENV, LOG_LEVEL: 'info' }, logger: { level: 'info', stream: { write: () => {} } } })
   t.teardown(() => app.close())
   const upgrades: Array<WeakRef<object>> = []
-  app.addHook('onRequest', async (request) => {
-    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw))
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw), new WeakRef(reply), new WeakRef(request.log))
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const viewer = await connectViewer(app)
   await viewer.upTo(1)
   await nextTurn()
   gc()
-  t.equal(upgrades.length, 2)
-  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request and raw request collected while the viewer is open')
+  t.equal(upgrades.length, 4)
+  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request, raw request, reply and child logger collected while the viewer is open')
   app.liveState.heartbeat('a')
   t.equal((await viewer.nth(2)).active, true, 'and the viewer still gets changes')
   viewer.socket.close()
