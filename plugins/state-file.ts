@@ -11,15 +11,16 @@ export default fp(async function stateFile (fastify) {
   const configured = fastify.config.CC_LIVE_STATE_FILE
   if (configured === '') return
   const store = fastify.liveState
+  const nowMs = fastify.clock.now()
   const path = await resolveStateFile(configured)
   // Log lines name the file as configured, and where a link led if it did.
   const file = path === configured ? { path } : { path: configured, resolvedPath: path }
 
-  const { removed, problem: cleanupProblem } = await removeStaleTemporaryFiles(path)
+  const { removed, problem: cleanupProblem } = await removeStaleTemporaryFiles(path, nowMs)
   if (removed > 0) fastify.log.info({ ...file, removed }, 'removed temporary files of interrupted saves')
   if (cleanupProblem !== undefined) fastify.log.warn({ ...file, problem: cleanupProblem }, 'cannot remove temporary files of interrupted saves')
 
-  const { record, problem } = await loadSessions(path)
+  const { record, problem } = await loadSessions(path, nowMs)
   if (problem !== undefined) fastify.log.warn({ ...file, problem }, 'state file unusable, starting with no sessions')
   if (record !== null) {
     const { state } = store.restore(record)
@@ -36,4 +37,4 @@ export default fp(async function stateFile (fastify) {
     unsubscribe()
     await writer.flush()
   })
-}, { name: 'state-file', dependencies: ['config', 'live-state'] })
+}, { name: 'state-file', dependencies: ['config', 'clock', 'live-state'] })

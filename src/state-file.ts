@@ -31,7 +31,8 @@ export function serializeSessions ({ sinceMs, expiries }: SessionRecord): string
 /**
  * Parses a state file's text read at nowMs; throws, saying what is wrong, for
  * anything but a record this service could have written, so that restoring
- * what it returns cannot fail.
+ * what it returns cannot fail. nowMs defaults to the system clock's, for
+ * tests that only look at what was saved.
  */
 export function parseSessions (text: string, nowMs: number = systemClock.now()): SessionRecord {
   const data: unknown = JSON.parse(text)
@@ -80,7 +81,7 @@ export async function resolveStateFile (path: string): Promise<string> {
  * one that is not a regular file, too large, or not a valid record is a clean
  * start with the reason. Times are checked against nowMs.
  */
-export async function loadSessions (path: string, nowMs: number = systemClock.now()): Promise<LoadedSessions> {
+export async function loadSessions (path: string, nowMs: number): Promise<LoadedSessions> {
   let bytes: Buffer | null
   try {
     bytes = await readRegularFile(path, MAX_STATE_FILE_BYTES)
@@ -223,7 +224,7 @@ export interface RemovedTemporaryFiles {
  * files, for this file, unmodified for STALE_TEMPORARY_AGE_MS before nowMs.
  * Nothing else is touched. Never throws.
  */
-export async function removeStaleTemporaryFiles (path: string, nowMs: number = systemClock.now()): Promise<RemovedTemporaryFiles> {
+export async function removeStaleTemporaryFiles (path: string, nowMs: number): Promise<RemovedTemporaryFiles> {
   const directory = dirname(path)
   const base = basename(path)
   let removed = 0
