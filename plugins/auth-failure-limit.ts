@@ -1,6 +1,4 @@
 import fp from 'fastify-plugin'
-import type { Clock } from '../src/clock.js'
-import { sendError } from '../src/error-reply.js'
 import { FailureLimiter } from '../src/failure-limiter.js'
 
 /**
@@ -10,27 +8,23 @@ import { FailureLimiter } from '../src/failure-limiter.js'
  */
 export const AUTH_FAILURE_LIMIT = { maxFailures: 10, windowMs: 10 * 60_000, maxKeys: 10_000 }
 
-export interface AuthFailureLimitOptions {
-  clock?: Clock
-}
-
 /**
  * Answers 429 with Retry-After to an address that has failed authentication too
  * often. Registered in the API's context before the bearer check, so a limited
  * address is refused before its key is even compared, and only 401s count.
  */
-export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { clock }) {
-  const limiter = new FailureLimiter({ ...AUTH_FAILURE_LIMIT, clock })
+export default fp(async function authFailureLimit (fastify) {
+  const limiter = new FailureLimiter({ ...AUTH_FAILURE_LIMIT, clock: fastify.clock })
 
   fastify.addHook('onRequest', async (request, reply) => {
     const waitMs = limiter.retryAfterMs(request.ip)
     if (waitMs === 0) return
     const seconds = Math.ceil(waitMs / 1000)
     reply.header('retry-after', String(seconds))
-    return sendError(reply, 429, 'CC_LIVE_AUTH_RATE_LIMITED', `too many failed authentications from this address, retry in ${seconds} s`)
+    return reply.sendError('CC_LIVE_AUTH_RATE_LIMITED', `too many failed authentications from this address, retry in ${seconds} s`)
   })
 
   fastify.addHook('onSend', async (request, reply) => {
     if (reply.statusCode === 401) limiter.recordFailure(request.ip)
   })
-}, { name: 'auth-failure-limit' })
+}, { name: 'auth-failure-limit', dependencies: ['clock', 'errors'] })

@@ -1,7 +1,7 @@
 import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import authFailureLimit from '../plugins/auth-failure-limit.js'
-import type { Clock } from '../src/clock.js'
+import { errorBody, isErrorCode } from '../src/errors.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
 interface SessionBody {
@@ -17,21 +17,20 @@ const sessionBodySchema = {
 
 const MAX_BODY_BYTES = 4096
 
-export interface ApiOptions {
-  clock?: Clock
-}
-
 /**
  * The laptop's private API. Registered under /api/live without fastify-plugin,
  * so the bearer check and the strict body parsing guard exactly this prefix.
  */
-const api: FastifyPluginAsync<ApiOptions> = async function api (fastify, { clock }) {
-  await fastify.register(authFailureLimit, { clock })
+const api: FastifyPluginAsync = async function api (fastify) {
+  await fastify.register(authFailureLimit)
   await fastify.register(fastifyBearerAuth, {
     keys: [fastify.config.CC_LIVE_API_KEY],
     verifyErrorLogLevel: 'warn',
-    // Its errors carry a code (FST_BEARER_AUTH_*); keep it, so a 401 has the shape of every other error.
-    errorResponse: (error) => ({ statusCode: 401, code: (error as FastifyError).code, error: 'Unauthorized', message: error.message })
+    // Its errors carry a catalogued code (FST_BEARER_AUTH_*): a 401 has the shape of every other error.
+    errorResponse: (error) => {
+      const { code } = error as FastifyError
+      return isErrorCode(code) ? errorBody(code, error.message) : errorBody('FST_BEARER_AUTH_INVALID_AUTHORIZATION_HEADER')
+    }
   })
   fastify.addHook('onSend', async (_request, reply) => {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="cc-live"')

@@ -1,18 +1,26 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { PassThrough } from 'node:stream'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { refuseViewer } from '../plugins/viewer-admission.js'
 import { wantsEventStream } from '../src/sse-streams.js'
+import { CLOSE_TRY_AGAIN_LATER } from '../src/viewers.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  'access-control-allow-origin': '*',
+  // Tells nginx-style proxies not to hold events back in a buffer.
+  'x-accel-buffering': 'no'
+}
+
 /**
- * After the handshake, @fastify/websocket leaves the upgrade's request, reply,
- * ServerResponse and child logger reachable from the open socket: through its
- * per-socket error listener (a closure over them) and through the TCP socket's
- * link to the ServerResponse. That doubled the heap per idle viewer (see the
- * README's Performance section), so both links are cut here.
+ * After the handshake, @fastify/websocket leaves the upgrade's request, reply, ServerResponse and
+ * child logger reachable from the open socket: through its per-socket error listener (a closure
+ * over them) and through the TCP socket's link to the ServerResponse (Node's private
+ * `_httpMessage`). That doubled the heap per idle viewer (docs/performance.md), so both links are
+ * cut here. Verified against @fastify/websocket 11.3 and Node.js 26, which package.json pins with
+ * `~`; test/plugins/viewers-socket.test.ts proves with WeakRefs that the request is collected.
  */
 function forgetUpgrade (socket: WebSocket, request: FastifyRequest): void {
   socket.removeAllListeners('error')
@@ -20,8 +28,31 @@ function forgetUpgrade (socket: WebSocket, request: FastifyRequest): void {
   if (tcp?._httpMessage) tcp._httpMessage.detachSocket(tcp)
 }
 
+/**
+ * Fastify keeps the reply (and through it the request and its child logger) reachable from the
+ * response's `finish` and `error` listeners until the response ends, which for an event stream is
+ * when the viewer leaves. The stream is written to the raw response, so those listeners go (with
+ * them the "request completed" line, which a WebSocket viewer does not get either).
+ */
+function detachEventStream (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  const response = reply.raw
+  for (const event of ['finish', 'error'] as const) {
+    for (const listener of response.listeners(event)) {
+      if (listener.name === 'onResFinished') response.removeListener(event, listener as () => void)
+    }
+  }
+  return response
+}
+
+/** Whether a request asks to become a viewer: a WebSocket upgrade or an event stream (never a HEAD). */
+function isViewer (request: FastifyRequest): boolean {
+  return request.ws || (request.method === 'GET' && wantsEventStream(request.headers.accept))
+}
+
 /** The public endpoint: WebSocket viewers, an SSE stream for `Accept: text/event-stream`, else a JSON snapshot. */
 const live: FastifyPluginAsync = async function live (fastify) {
+  const { viewerAdmission, viewers, sseStreams, liveState } = fastify
   // One listener for every viewer in place of the library's closure per socket; ws needs one to be attached.
   const onViewerError = function (this: WebSocket, error: Error) {
     fastify.log.info({ reason: error.message }, 'viewer cut after a socket error')
@@ -31,21 +62,29 @@ const live: FastifyPluginAsync = async function live (fastify) {
   fastify.route({
     method: 'GET',
     url: '/ws/live',
-    onRequest: fastify.admitViewer,
+    // Refuses before the upgrade or the stream, with an HTTP answer a browser can show. Takes no place:
+    // the handler does, at the moment the viewer joins.
+    onRequest: async (request, reply) => {
+      if (!isViewer(request)) return
+      const refusal = viewerAdmission.refusal(request.ip, request.headers.origin)
+      if (refusal !== null) return reply.sendError(refusal)
+    },
     handler: async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*')
-      if (!wantsEventStream(request.headers.accept)) return sendSnapshot(reply, fastify.liveState.snapshot)
-      const stream = new PassThrough()
-      // The caps were checked before the handler; another stream may have taken the last place since.
-      if (!fastify.sseStreams.add(stream, fastify.liveState.snapshot, request.ip)) return refuseViewer(reply)
-      // Tells nginx-style proxies not to hold events back in a buffer.
-      return reply.type('text/event-stream; charset=utf-8').header('x-accel-buffering', 'no').send(stream)
+      if (request.method === 'HEAD' && wantsEventStream(request.headers.accept)) return reply.headers(SSE_HEADERS).send()
+      if (!isViewer(request)) return sendSnapshot(reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*'), liveState.snapshot)
+      // The check before the handler passed; another viewer may have taken the last place since.
+      const admission = viewerAdmission.admit(request.ip, request.headers.origin)
+      if (admission.refusal !== undefined) return reply.sendError(admission.refusal)
+      const stream = detachEventStream(reply)
+      stream.writeHead(200, SSE_HEADERS)
+      sseStreams.add(stream, liveState.snapshot, admission.release)
     },
     wsHandler: (socket, request) => {
-      const address = request.ip
+      const admission = viewerAdmission.admit(request.ip, request.headers.origin)
       forgetUpgrade(socket, request)
       socket.on('error', onViewerError)
-      fastify.viewers.add(socket, fastify.liveState.snapshot, address)
+      if (admission.refusal !== undefined) socket.close(CLOSE_TRY_AGAIN_LATER, 'too many viewers')
+      else viewers.add(socket, liveState.snapshot, admission.release)
     }
   })
 }

@@ -1,17 +1,18 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import clock from '../plugins/clock.js'
 import config from '../plugins/config.js'
 import drainConnections from '../plugins/drain-connections.js'
+import errors, { replyWithError } from '../plugins/errors.js'
 import liveState from '../plugins/live-state.js'
 import sse from '../plugins/sse.js'
 import stateFile from '../plugins/state-file.js'
 import viewerAdmission from '../plugins/viewer-admission.js'
-import viewers from '../plugins/viewers.js'
+import websocketViewers from '../plugins/websocket-viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
 import live from '../routes/live.js'
 import widget from '../routes/widget.js'
 import type { Clock } from './clock.js'
-import { replyWithError, sendError } from './error-reply.js'
 
 /**
  * How long a client may take over each phase of an HTTP request, against slowloris
@@ -35,35 +36,37 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_00
 export interface AppOptions {
   /** Settings; process.env when absent. */
   env?: Record<string, string | undefined>
+  /** The time source; the system clock when absent. Tests pass a fake one. */
   clock?: Clock
   logger?: FastifyServerOptions['logger']
   /** Tests shorten these to watch a slow client being cut. */
   httpTimeouts?: HttpTimeouts
 }
 
-export function buildApp ({ env, clock, logger = false, httpTimeouts = HTTP_TIMEOUTS }: AppOptions = {}): FastifyInstance {
+export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTTP_TIMEOUTS }: AppOptions = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger,
     // A session_id of 42 is a client bug to report, not a string to coerce.
     ajv: { customOptions: { coerceTypes: false } },
+    // What Fastify rejects before routing (a malformed URL) leaves in the one error shape too.
+    frameworkErrors: replyWithError,
     // Fastify wants this at construction, before the config plugin has validated CC_LIVE_TRUST_PROXY;
     // a function that asks the validated setting keeps one parser and one source of truth.
-    trustProxy: (address, hop) => app.trustsProxy(address, hop),
+    trustProxy: (address, hop) => app.config.trustsProxy(address, hop),
     requestTimeout: httpTimeouts.requestMs,
     keepAliveTimeout: httpTimeouts.keepAliveMs,
     http: { headersTimeout: httpTimeouts.headersMs, connectionsCheckingInterval: httpTimeouts.checkIntervalMs }
   })
-  app.setErrorHandler(replyWithError)
-  // The default 404 lacks `code`: every error leaves in the one documented shape.
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'CC_LIVE_NOT_FOUND', `no route for ${request.method} ${request.url}`))
+  app.register(errors)
   app.register(drainConnections)
   app.register(config, { env })
-  app.register(liveState, { clock })
+  app.register(clock, { clock: time })
+  app.register(liveState)
   app.register(stateFile)
-  app.register(viewers, { clock })
   app.register(viewerAdmission)
+  app.register(websocketViewers)
   app.register(sse)
-  app.register(api, { prefix: '/api/live', clock })
+  app.register(api, { prefix: '/api/live' })
   app.register(live)
   app.register(widget)
   app.register(health)

@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream'
 import type { Snapshot } from './public-state.js'
-import type { ViewerLimits } from './viewer-limits.js'
+import type { ViewerTransport } from './viewer-feed.js'
 
+/** What the set needs of a stream: the raw HTTP response in the service, a PassThrough in unit tests. */
 export type SseStream = Pick<Writable, 'write' | 'end' | 'destroy' | 'writableLength' | 'once'>
 
 export interface SseStreamSetOptions {
@@ -9,8 +10,6 @@ export interface SseStreamSetOptions {
   maxBufferedBytes: number
   /** The reconnection delay announced to EventSource clients (`retry:`). */
   retryMs: number
-  /** The caps, shared with the WebSocket viewers. */
-  limits: ViewerLimits
 }
 
 const KEEPALIVE = Buffer.from(': keepalive\n\n')
@@ -29,18 +28,16 @@ export function sseEvent (snapshot: Snapshot): Buffer {
  * The open Server-Sent Events streams, for viewers whose WebSocket cannot get through.
  * The same contract as the WebSocket viewer set: the current state on joining, then every change.
  */
-export class SseStreamSet {
+export class SseStreamSet implements ViewerTransport {
   readonly #maxBufferedBytes: number
   readonly #retry: Buffer
-  readonly #limits: ViewerLimits
-  /** stream → its client's address */
-  readonly #streams = new Map<SseStream, string>()
+  /** stream → the function that gives its place back */
+  readonly #streams = new Map<SseStream, () => void>()
   #closed = false
 
-  constructor ({ maxBufferedBytes, retryMs, limits }: SseStreamSetOptions) {
+  constructor ({ maxBufferedBytes, retryMs }: SseStreamSetOptions) {
     this.#maxBufferedBytes = maxBufferedBytes
     this.#retry = Buffer.from(`retry: ${Math.round(retryMs)}\n\n`)
-    this.#limits = limits
   }
 
   get size (): number {
@@ -49,20 +46,18 @@ export class SseStreamSet {
 
   /**
    * Writes the current state and joins in one synchronous step, so no change can fall between the
-   * two. Returns false, leaving the stream alone, when a cap is reached.
+   * two. `release` is called once, when the stream closes or is cut.
    */
-  add (stream: SseStream, current: Snapshot, address: string): boolean {
-    if (!this.#limits.admits(address)) return false
+  add (stream: SseStream, current: Snapshot, release: () => void): void {
     if (this.#closed) {
+      release()
       stream.end()
-      return true
+      return
     }
-    this.#limits.add(address)
-    this.#streams.set(stream, address)
+    this.#streams.set(stream, release)
     stream.once('close', () => this.#remove(stream))
     stream.write(this.#retry)
     stream.write(sseEvent(current))
-    return true
   }
 
   broadcast (snapshot: Snapshot): void {
@@ -75,8 +70,7 @@ export class SseStreamSet {
     for (const stream of this.#streams.keys()) this.#write(stream, KEEPALIVE)
   }
 
-  /** Ends every stream, and any that joins later, so shutdown does not wait on them. */
-  closeAll (): void {
+  async closeAll (): Promise<void> {
     this.#closed = true
     for (const stream of [...this.#streams.keys()]) {
       this.#remove(stream)
@@ -94,9 +88,9 @@ export class SseStreamSet {
   }
 
   #remove (stream: SseStream): void {
-    const address = this.#streams.get(stream)
-    if (address === undefined) return
+    const release = this.#streams.get(stream)
+    if (release === undefined) return
     this.#streams.delete(stream)
-    this.#limits.remove(address)
+    release()
   }
 }

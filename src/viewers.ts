@@ -1,26 +1,29 @@
 import type { WebSocket } from 'ws'
 import { systemClock, type Clock } from './clock.js'
 import type { Snapshot } from './public-state.js'
-import type { ViewerLimits } from './viewer-limits.js'
+import type { ViewerTransport } from './viewer-feed.js'
 
 export type ViewerSocket = Pick<WebSocket, 'send' | 'ping' | 'close' | 'terminate' | 'bufferedAmount' | 'once' | 'on'>
 
 /** WebSocket close code 1013 Try Again Later: the server is at its viewer cap. */
 export const CLOSE_TRY_AGAIN_LATER = 1013
+/** WebSocket close code 1001 Going Away: the server is shutting down; browsers reconnect. */
+export const CLOSE_GOING_AWAY = 1001
 
 export interface ViewerSetOptions {
   /** A viewer whose unsent bytes pass this is cut rather than buffered for. */
   maxBufferedBytes: number
-  /** The caps, shared with the other transports: a viewer counts once whatever it connects with. */
-  limits: ViewerLimits
   /** Viewers only listen: one that sends more frames (messages, pings, pongs) than this in a window is cut. */
   maxFramesPerWindow: number
   frameWindowMs: number
+  /** Viewers that do not finish the closing handshake within this at shutdown are cut. */
+  closeTimeoutMs: number
   clock?: Clock
 }
 
 interface Viewer {
-  readonly address: string
+  /** Gives the viewer's place back (see ViewerAdmission). */
+  readonly release: () => void
   /** Whether it has answered the last ping. */
   answered: boolean
   frameWindowStart: number
@@ -31,11 +34,11 @@ interface Viewer {
  * The open viewers: each gets the current state on joining, then every change.
  * A slow, dead or flooding viewer is cut; none of them ever waits on another.
  */
-export class ViewerSet {
+export class ViewerSet implements ViewerTransport {
   readonly #maxBufferedBytes: number
-  readonly #limits: ViewerLimits
   readonly #maxFramesPerWindow: number
   readonly #frameWindowMs: number
+  readonly #closeTimeoutMs: number
   readonly #clock: Clock
   readonly #viewers = new Map<ViewerSocket, Viewer>()
   // Shared listeners, so a viewer costs a map entry and not a closure per event.
@@ -43,11 +46,11 @@ export class ViewerSet {
   readonly #onPong: (this: ViewerSocket) => void
   readonly #onClose: (this: ViewerSocket) => void
 
-  constructor ({ maxBufferedBytes, limits, maxFramesPerWindow, frameWindowMs, clock = systemClock }: ViewerSetOptions) {
+  constructor ({ maxBufferedBytes, maxFramesPerWindow, frameWindowMs, closeTimeoutMs, clock = systemClock }: ViewerSetOptions) {
     this.#maxBufferedBytes = maxBufferedBytes
-    this.#limits = limits
     this.#maxFramesPerWindow = maxFramesPerWindow
     this.#frameWindowMs = frameWindowMs
+    this.#closeTimeoutMs = closeTimeoutMs
     this.#clock = clock
     const viewers = this.#viewers
     const countFrame = (socket: ViewerSocket) => this.#countFrame(socket)
@@ -66,22 +69,16 @@ export class ViewerSet {
   }
 
   /**
-   * Sends the snapshot and joins in one synchronous step, so no change can fall
-   * between the two. Over a cap, closes the socket with 1013 instead.
+   * Sends the snapshot and joins in one synchronous step, so no change can fall between the two.
+   * `release` is called once, when the viewer leaves or is cut.
    */
-  add (socket: ViewerSocket, current: Snapshot, address: string): boolean {
-    if (!this.#limits.admits(address)) {
-      socket.close(CLOSE_TRY_AGAIN_LATER, 'too many viewers')
-      return false
-    }
-    this.#limits.add(address)
-    this.#viewers.set(socket, { address, answered: true, frameWindowStart: this.#clock.now(), frames: 0 })
+  add (socket: ViewerSocket, current: Snapshot, release: () => void): void {
+    this.#viewers.set(socket, { release, answered: true, frameWindowStart: this.#clock.now(), frames: 0 })
     socket.on('message', this.#onFrame)
     socket.on('ping', this.#onFrame)
     socket.on('pong', this.#onPong)
     socket.once('close', this.#onClose)
     this.#send(socket, Buffer.from(current.json))
-    return true
   }
 
   broadcast (snapshot: Snapshot): void {
@@ -90,7 +87,7 @@ export class ViewerSet {
   }
 
   /** One keepalive round: cut viewers that missed the previous ping, ping the rest. */
-  sweep (): void {
+  keepalive (): void {
     for (const [socket, viewer] of this.#viewers) {
       if (!viewer.answered) {
         this.#cut(socket)
@@ -101,14 +98,14 @@ export class ViewerSet {
     }
   }
 
-  /** Closes every viewer with `code`; those that do not finish the handshake within `timeoutMs` are cut. */
-  async closeAll (code: number, reason: string, timeoutMs: number): Promise<void> {
+  /** Closes every viewer with 1001 Going Away; those that do not finish the handshake in time are cut. */
+  async closeAll (): Promise<void> {
     const sockets = [...this.#viewers.keys()]
     const closed = sockets.map((socket) => new Promise((resolve) => {
       socket.once('close', resolve)
-      socket.close(code, reason)
+      socket.close(CLOSE_GOING_AWAY, 'server shutting down')
     }))
-    const deadline = setTimeout(() => { for (const socket of sockets) socket.terminate() }, timeoutMs)
+    const deadline = setTimeout(() => { for (const socket of sockets) socket.terminate() }, this.#closeTimeoutMs)
     await Promise.all(closed)
     clearTimeout(deadline)
   }
@@ -141,6 +138,6 @@ export class ViewerSet {
     const viewer = this.#viewers.get(socket)
     if (viewer === undefined) return
     this.#viewers.delete(socket)
-    this.#limits.remove(viewer.address)
+    viewer.release()
   }
 }

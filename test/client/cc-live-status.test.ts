@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
 import { Backoff, formatDuration, formatLabel, subscribe } from '../../client/cc-live-status.js'
 import { FakeTransport } from '../helpers/fake-transport.js'
+import { OFFLINE } from '../helpers/states.js'
 
 type View = Parameters<typeof formatLabel>[0]
 
 const SINCE = '2026-01-01T10:00:00.000Z'
 const at = (minutes: number) => Date.parse(SINCE) + minutes * 60_000
 const LIVE = JSON.stringify({ active: true, since: SINCE, sessions: 1 })
-const OFFLINE = JSON.stringify({ active: false, since: null, sessions: 0 })
 
 t.test('backoff: full jitter below a window that doubles per failure, capped', async (t) => {
   const windows = new Backoff({ base: 1000, cap: 30_000, random: () => 1 })
@@ -80,7 +80,7 @@ t.test('state messages become views, and a drop shows reconnecting with the last
   t.same(views.at(-1), { status: 'reconnecting', since: SINCE, sessions: 1, transport: 'websocket' })
   t.equal(socket.closed, true)
   const again = await transports.websocket!.connection(1)
-  again.send(OFFLINE)
+  again.send(JSON.stringify(OFFLINE))
   t.equal(views.at(-1)!.status, 'offline')
   again.end(1006)
   t.equal(views.at(-1)!.status, 'reconnecting', 'a drop while offline is reconnecting too, never offline')
@@ -119,7 +119,7 @@ t.test('when every transport fails, the round waits for the backoff and starts o
   ;(await transports.sse!.connection(0)).end()
   t.equal(views.at(-1)!.status, 'reconnecting')
   const retry = await transports.websocket!.connection(1)
-  retry.send(OFFLINE)
+  retry.send(JSON.stringify(OFFLINE))
   t.equal(views.at(-1)!.status, 'offline')
 })
 
@@ -144,7 +144,7 @@ t.test('subscribers to one URL share one connection; the last to leave closes it
   const url = `ws://unit.test/${t.fullname.replace(/\W+/g, '-')}`
   const unsubscribeSecond = subscribe(url, (view) => seen.push(view))
   t.same(seen, [first.views.at(-1)], 'a late subscriber gets the current view at once')
-  socket.send(OFFLINE)
+  socket.send(JSON.stringify(OFFLINE))
   t.equal(seen.at(-1)!.status, 'offline', 'and every change')
   t.equal(first.transports.websocket!.opened, 1, 'over the same connection')
   first.unsubscribe()

@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { AUTH, TEST_KEY } from '../helpers/app.js'
-import { Viewer } from '../helpers/clients.js'
+import { openViewer } from '../helpers/viewer.js'
 import { copyPaths, execArguments, type Instruction, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
+import { OFFLINE } from '../helpers/states.js'
 
 // Rebuilds the image's runtime stage without a container engine (production-only install from the
 // lockfile plus the compiled output) and runs it as the image would: a runtime import of a dev
@@ -20,7 +21,6 @@ const runtime = stageNamed(parseContainerfile('Containerfile'), 'runtime')
 const imageEnv = stageEnvironment(runtime)
 const [command = []] = instructionsOf(runtime, 'CMD').map(({ rest }) => execArguments(rest))
 const [probe = []] = instructionsOf(runtime, 'HEALTHCHECK').map(({ rest }) => execArguments(rest))
-const OFFLINE = { active: false, since: null, sessions: 0 }
 /** The arguments of each `tsc` in package.json's build script. */
 const buildSteps = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.build as string)
   .split('&&')
@@ -127,7 +127,7 @@ t.test('started as the image starts it, it serves health, heartbeats and viewers
   t.same(await health.json(), { status: 'ok' })
   t.equal(await probeExitCode(port), 0, 'the HEALTHCHECK command passes')
 
-  const viewer = new Viewer(`ws://127.0.0.1:${port}/ws/live`)
+  const viewer = await openViewer(`ws://127.0.0.1:${port}/ws/live`)
   t.same(await viewer.next(), OFFLINE)
   const heartbeat = await fetch(`${base}/api/live/heartbeat`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{"session_id":"image"}' })
   t.equal(heartbeat.status, 200)
@@ -144,7 +144,7 @@ t.test('started as the image starts it, it serves health, heartbeats and viewers
   t.match(readFileSync(stateFile, 'utf8'), /"image"/, 'the session was kept on the state volume')
   t.equal(statSync(stateFile).mode & 0o777, 0o600, 'readable by the service only')
   const restarted = await start([])
-  const afterRestart = new Viewer(`ws://127.0.0.1:${restarted.port}/ws/live`)
+  const afterRestart = await openViewer(`ws://127.0.0.1:${restarted.port}/ws/live`)
   t.match(await afterRestart.next(), { active: true, sessions: 1 }, 'a restarted container is still live')
   restarted.server.kill('SIGTERM')
   await afterRestart.closed

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
-import { configSchema } from '../../plugins/config.js'
+import { configSchema, splitList } from '../../src/config.js'
 import { compileProxyTrust } from '../../src/proxy-trust.js'
 import { TEST_ENV } from '../helpers/app.js'
 import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
@@ -84,10 +84,10 @@ t.test('settings: .env feeds cc-live, .env.example documents exactly the schema,
   const traefikNetworks = compose.services.traefik?.networks
   const traefikAddress = Array.isArray(traefikNetworks) ? '' : traefikNetworks?.web?.ipv4_address ?? ''
   const subnet = compose.networks.web?.ipam?.config[0]?.subnet ?? ''
-  t.ok(compileProxyTrust(subnet)(traefikAddress, 0), `Traefik has a fixed address, ${traefikAddress}, in ${subnet}`)
-  t.ok(app.trustsProxy(traefikAddress, 0), 'cc-live believes Traefik')
+  t.ok(compileProxyTrust(splitList(subnet))(traefikAddress, 0), `Traefik has a fixed address, ${traefikAddress}, in ${subnet}`)
+  t.ok(app.config.trustsProxy(traefikAddress, 0), 'cc-live believes Traefik')
   const gateway = subnet.replace(/\.0\/\d+$/, '.1')
-  t.notOk(app.trustsProxy(gateway, 0), `but not the gateway ${gateway}, where published-port traffic can come from`)
+  t.notOk(app.config.trustsProxy(gateway, 0), `but not the gateway ${gateway}, where published-port traffic can come from`)
 })
 
 t.test('the compose healthcheck runs the image\'s probe, and the image runs what the build compiles', async (t) => {

@@ -2,10 +2,12 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { AUTH, TEST_ENV } from '../helpers/app.js'
-import { httpCall, Viewer } from '../helpers/clients.js'
+import { httpCall } from '../helpers/http-call.js'
+import { openViewer } from '../helpers/viewer.js'
 import { loadCompose, traefikRouters } from '../helpers/compose.js'
 import { captureLogs, loggedClientAddresses, type LogLine } from '../helpers/logs.js'
 import { findNginx, startProxy } from '../helpers/nginx.js'
+import { OFFLINE } from '../helpers/states.js'
 
 // cc-live behind a real nginx routed like production's Traefik: compose.yaml's cc-live prefixes go
 // to cc-live, every other path is the blog's.
@@ -15,7 +17,6 @@ const skip = nginx === undefined ? 'nginx is not installed (apt-get install ngin
 const CLIENT = '127.0.0.2'
 const PROXY = '127.0.0.3'
 const FORGED = '203.0.113.7'
-const OFFLINE = { active: false, since: null, sessions: 0 }
 const prefixes = traefikRouters(loadCompose('compose.yaml')).filter((router) => router.container === 'cc-live').map((router) => router.prefix)
 
 interface Stack {
@@ -70,7 +71,7 @@ t.test('snapshot GET and heartbeats through the proxy', { skip }, async (t) => {
 
 t.test('WebSocket upgrade and broadcast through the proxy', { skip }, async (t) => {
   const { proxyPort } = await startStack(t)
-  const viewers = [new Viewer(`ws://127.0.0.1:${proxyPort}/ws/live`), new Viewer(`ws://127.0.0.1:${proxyPort}/ws/live`)]
+  const viewers = [await openViewer(`ws://127.0.0.1:${proxyPort}/ws/live`), await openViewer(`ws://127.0.0.1:${proxyPort}/ws/live`)]
   t.teardown(() => viewers.forEach((viewer) => viewer.close()))
   for (const viewer of viewers) t.same(await viewer.next(), OFFLINE, 'first message: the current state')
 
@@ -85,7 +86,7 @@ t.test('trusting the proxy: logs name the client, whatever it forges, over HTTP 
   const { appPort, proxyPort, logs } = await startStack(t, { CC_LIVE_TRUST_PROXY: PROXY })
   const forged = { 'x-forwarded-for': FORGED }
   await httpCall({ port: proxyPort, path: '/ws/live', localAddress: CLIENT, headers: forged })
-  const viewer = new Viewer(`ws://127.0.0.1:${proxyPort}/ws/live`, { localAddress: CLIENT, headers: forged })
+  const viewer = await openViewer(`ws://127.0.0.1:${proxyPort}/ws/live`, { localAddress: CLIENT, headers: forged })
   t.teardown(() => viewer.close())
   await viewer.next()
   t.same(loggedClientAddresses(logs, '/ws/live'), [CLIENT, CLIENT], 'the client behind the proxy, not the forged address')

@@ -11,7 +11,7 @@ import { held, startFakeAnthropic, text, toolUse, type FakeAnthropic } from '../
 import { claudeHome, type ClaudeHome } from '../helpers/claude-code/home.js'
 import { claudePrint } from '../helpers/claude-code/print-mode.js'
 import { claudeInteractive, PERMISSION_PROMPT } from '../helpers/claude-code/tmux.js'
-import { connectViewer, type Inbox } from '../helpers/viewer.js'
+import { connectViewer, type ViewerClient } from '../helpers/viewer.js'
 import { within } from '../helpers/within.js'
 
 /**
@@ -62,7 +62,7 @@ async function ccLive (t: Test) {
 }
 
 /** The first state the viewer got, from message `from` (0-based) on, that satisfies the predicate, and its index. */
-async function firstState (viewer: Inbox, predicate: (state: PublicState) => boolean, what: string, from = 0): Promise<{ state: PublicState, index: number }> {
+async function firstState (viewer: ViewerClient, predicate: (state: PublicState) => boolean, what: string, from = 0): Promise<{ state: PublicState, index: number }> {
   const search = async (): Promise<{ state: PublicState, index: number }> => {
     for (let count = from + 1; ; count++) {
       const state = await viewer.nth(count)

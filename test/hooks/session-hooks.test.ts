@@ -13,6 +13,7 @@ import { buildApp } from '../../src/app.js'
 import type { PublicState } from '../../src/public-state.js'
 import { TEST_ENV, TEST_KEY } from '../helpers/app.js'
 import { freePort } from '../helpers/ports.js'
+import { OFFLINE } from '../helpers/states.js'
 
 const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url))
 const INTERVAL_SECONDS = 0.2
@@ -328,7 +329,6 @@ function assertQuiet (t: Test, run: HookRun, what: string): void {
   t.equal(run.stderr, '', `${what} prints nothing to stderr`)
 }
 
-const OFFLINE = { active: false, since: null, sessions: 0 }
 const isHeartbeatOf = (sessionId: string | undefined) => (request: ApiRequest): boolean =>
   request.action === 'heartbeat' && request.sessionId === sessionId
 

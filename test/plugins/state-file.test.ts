@@ -7,8 +7,8 @@ import { FakeClock } from '../helpers/fake-clock.js'
 import { captureLogs } from '../helpers/logs.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { injectViewer } from '../helpers/viewer.js'
+import { OFFLINE } from '../helpers/states.js'
 
-const OFFLINE = { active: false, since: null, sessions: 0 }
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 
 type Test = Parameters<typeof buildTestApp>[0]

@@ -37,7 +37,7 @@ t.test('through a trusted proxy, entries a client forged to the left of the hop 
 t.test('an invalid CC_LIVE_TRUST_PROXY stops start-up with a message naming it', async (t) => {
   for (const value of ['true', '10.0.0.0/40', 'traefik']) {
     const app = buildApp({ env: { ...TEST_ENV, CC_LIVE_TRUST_PROXY: value } })
-    await t.rejects(async () => app.ready(), { message: /^env\/CC_LIVE_TRUST_PROXY invalid (IP address|range on address): / }, value)
+    await t.rejects(async () => app.ready(), { name: 'ConfigError', message: /^CC_LIVE_TRUST_PROXY: invalid (IP address|range on address): / }, value)
     await app.close()
   }
 })

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import { isErrorCode } from '../../src/errors.js'
 import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
@@ -88,6 +89,7 @@ function checkAnswer (req: Request, res: LightMyRequestResponse): void {
     if (statusCode !== res.statusCode || typeof code !== 'string' || typeof error !== 'string' || typeof message !== 'string') {
       throw new Error(`malformed error ${res.body}`)
     }
+    if (!isErrorCode(code)) throw new Error(`error code ${code} is not in the catalogue (src/errors.ts)`)
   } else if (!('status' in answer) && !(typeof answer.active === 'boolean' && typeof answer.sessions === 'number')) {
     throw new Error(`unexpected 2xx body ${res.body}`)
   }

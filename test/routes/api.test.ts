@@ -1,8 +1,7 @@
 import t from 'tap'
 import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-
-const OFFLINE = { active: false, since: null, sessions: 0 }
+import { OFFLINE } from '../helpers/states.js'
 
 t.test('heartbeat with a session id goes live and answers with the public state', async (t) => {
   const clock = new FakeClock()

@@ -1,9 +1,18 @@
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { AUTH, buildTestApp } from '../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import { AUTH, buildTestApp, TEST_ENV } from '../helpers/app.js'
 import { openEventStream } from '../helpers/event-stream.js'
+import { httpCall } from '../helpers/http-call.js'
+import { OFFLINE as OFFLINE_STATE } from '../helpers/states.js'
+import { closeCode, connectViewer } from '../helpers/viewer.js'
 
-const OFFLINE = '{"active":false,"since":null,"sessions":0}'
+const OFFLINE = JSON.stringify(OFFLINE_STATE)
 
 async function listen (t: Test, env: Record<string, string> = {}) {
   const app = await buildTestApp(t, { env })
@@ -81,4 +90,84 @@ t.test('one serialization per change, shared by WebSocket and SSE viewers', asyn
   const json = app.liveState.snapshot.json
   t.equal(messages[1], json)
   for (const stream of streams) t.equal(await stream.next(), `data: ${json}`)
+})
+
+t.test('a HEAD for the event stream answers the stream\'s headers and takes no place (it used to leak one)', async (t) => {
+  const { app, address } = await listen(t, { CC_LIVE_MAX_VIEWERS_PER_IP: '2' })
+  const port = Number(new URL(address).port)
+  for (let i = 0; i < 10; i++) {
+    const head = await httpCall({ port, path: '/ws/live', method: 'HEAD', headers: { accept: 'text/event-stream' } })
+    t.equal(head.status, 200)
+    t.match(head.headers['content-type'], /^text\/event-stream/)
+    t.equal(head.body, '')
+  }
+  const plain = await httpCall({ port, path: '/ws/live', method: 'HEAD' })
+  t.match(plain.headers['content-type'], /^application\/json/, 'a plain HEAD has the snapshot\'s headers')
+  t.equal(app.sseStreams.size, 0, 'no stream was made')
+  t.equal(app.viewerAdmission.viewers, 0, 'no place was taken')
+
+  const stream = await openEventStream(`${address}/ws/live`)
+  t.teardown(stream.close)
+  const viewer = await connectViewer(app)
+  t.teardown(() => viewer.close())
+  t.equal(stream.response.statusCode, 200, 'the address still gets an event stream')
+  t.same(await viewer.next(), OFFLINE_STATE, 'and a WebSocket, up to its cap of two')
+})
+
+t.test('an event stream its client drops gives its place back', async (t) => {
+  const { app, address } = await listen(t, { CC_LIVE_MAX_VIEWERS_PER_IP: '1' })
+  const responses: ServerResponse[] = []
+  app.server.on('request', (_request, response: ServerResponse) => responses.push(response))
+  const stream = await openEventStream(`${address}/ws/live`)
+  await stream.next()
+  t.equal(app.viewerAdmission.viewers, 1)
+  // Listening after the stream joined, so the set has seen the close when this resolves.
+  const closed = once(responses[0] as ServerResponse, 'close')
+  stream.close()
+  await closed
+  t.equal(app.viewerAdmission.viewers, 0)
+  t.equal(app.sseStreams.size, 0)
+  const again = await openEventStream(`${address}/ws/live`)
+  t.teardown(again.close)
+  t.equal(again.response.statusCode, 200, 'the address may open another')
+})
+
+t.test('a viewer that passed the check but finds the last place taken: the WebSocket is closed 1013, the stream refused 503', async (t) => {
+  const { app, address } = await listen(t, { CC_LIVE_MAX_VIEWERS: '1' })
+  const first = await connectViewer(app)
+  t.teardown(() => first.close())
+  await first.next()
+  // The race: the check before the upgrade saw room, and the place went before the viewer joined.
+  app.viewerAdmission.refusal = () => null
+  const late = new WebSocket(`${address.replace('http', 'ws')}/ws/live`)
+  const messages: unknown[] = []
+  late.on('message', (data) => messages.push(data))
+  t.equal(await closeCode(late), 1013)
+  t.same(messages, [], 'it was never sent the state')
+  const refused = await fetch(`${address}/ws/live`, { headers: { accept: 'text/event-stream' } })
+  t.equal(refused.status, 503)
+  t.match(await refused.json(), { code: 'CC_LIVE_TOO_MANY_VIEWERS' })
+  t.equal(app.viewerAdmission.viewers, 1, 'neither took a place')
+})
+
+t.test('an open event stream keeps nothing of its request, reply or request logger reachable', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const app = buildApp({ env: { ...TEST_ENV, LOG_LEVEL: 'info' }, logger: { level: 'info', stream: { write: () => {} } } })
+  t.teardown(() => app.close())
+  const requests: Array<WeakRef<object>> = []
+  app.addHook('onRequest', async (request, reply) => {
+    requests.push(new WeakRef(request), new WeakRef(reply), new WeakRef(request.log))
+  })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const stream = await openEventStream(`${address}/ws/live`)
+  t.teardown(stream.close)
+  await stream.next()
+  await stream.next()
+  await nextTurn()
+  gc()
+  t.equal(requests.length, 3)
+  t.ok(requests.every((ref) => ref.deref() === undefined), 'request, reply and child logger collected while the stream is open')
+  app.liveState.heartbeat('a')
+  t.match(await stream.next(), /^data: \{"active":true/, 'and the stream still gets changes')
 })

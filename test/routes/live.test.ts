@@ -2,8 +2,7 @@ import t from 'tap'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { injectViewer } from '../helpers/viewer.js'
-
-const OFFLINE = { active: false, since: null, sessions: 0 }
+import { OFFLINE } from '../helpers/states.js'
 
 t.test('a plain GET answers with the snapshot, uncached and open to any origin', async (t) => {
   const clock = new FakeClock()

@@ -2,6 +2,7 @@ import t from 'tap'
 import { DEFAULT_SESSION, LiveState } from '../../src/live-state.js'
 import type { PublicState } from '../../src/public-state.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { OFFLINE } from '../helpers/states.js'
 
 const TTL = 60_000
 
@@ -15,7 +16,7 @@ function setup () {
 
 t.test('starts offline', async (t) => {
   const { store } = setup()
-  t.same(store.snapshot.state, { active: false, since: null, sessions: 0 })
+  t.same(store.snapshot.state, OFFLINE)
   t.equal(store.snapshot.json, '{"active":false,"since":null,"sessions":0}')
 })
 
@@ -38,7 +39,7 @@ t.test('a repeated heartbeat extends the deadline and emits nothing', async (t) 
   t.equal(changes.length, 1, 'still live just before the extended deadline')
   t.equal(store.snapshot.state.active, true)
   clock.advance(1)
-  t.same(changes.at(-1), { active: false, since: null, sessions: 0 }, 'offline exactly ttl after the last heartbeat')
+  t.same(changes.at(-1), OFFLINE, 'offline exactly ttl after the last heartbeat')
 })
 
 t.test('a second session counts and keeps the live period', async (t) => {
@@ -70,7 +71,7 @@ t.test('stop without an id ends every session at once', async (t) => {
   const { clock, store, changes } = setup()
   store.heartbeat('a')
   store.heartbeat('b')
-  t.same(store.stop().state, { active: false, since: null, sessions: 0 })
+  t.same(store.stop().state, OFFLINE)
   t.equal(changes.length, 3, 'one change for the stop, not one per session')
   t.same(clock.armed, [], 'no timer left armed')
 })
@@ -86,7 +87,7 @@ t.test('expiry of one of two sessions, then of the last', async (t) => {
   clock.advance(19_999)
   t.equal(changes.length, 3)
   clock.advance(1)
-  t.same(changes.at(-1), { active: false, since: null, sessions: 0 }, 'b expired at its own deadline')
+  t.same(changes.at(-1), OFFLINE, 'b expired at its own deadline')
   t.equal(changes.length, 4)
 })
 
@@ -96,7 +97,7 @@ t.test('sessions expiring at the same instant make one change', async (t) => {
   store.heartbeat('b')
   clock.advance(TTL)
   t.equal(changes.length, 3)
-  t.same(changes.at(-1), { active: false, since: null, sessions: 0 })
+  t.same(changes.at(-1), OFFLINE)
 })
 
 t.test('exactly one timer, armed for the earliest deadline', async (t) => {
@@ -178,7 +179,7 @@ t.test('runs on the system clock by default', async (t) => {
   const offline = new Promise<PublicState>((resolve) => store.onChange(({ state }) => { if (!state.active) resolve(state) }))
   const startedAt = Date.now()
   store.heartbeat('a')
-  t.same(await offline, { active: false, since: null, sessions: 0 })
+  t.same(await offline, OFFLINE)
   t.ok(Date.now() - startedAt >= 20, 'not before the deadline')
 })
 
@@ -217,13 +218,13 @@ t.test('restore brings back live sessions, their since and their deadlines', asy
   t.same(changes, [expected], 'viewers hear about it')
   t.same(clock.armed, [clock.now() + 10_000], 'one timer, for the earliest deadline')
   clock.advance(20_000)
-  t.same(changes.at(-1), { active: false, since: null, sessions: 0 }, 'and they expire as if never restarted')
+  t.same(changes.at(-1), OFFLINE, 'and they expire as if never restarted')
 })
 
 t.test('restore drops sessions that expired while the service was down', async (t) => {
   const { clock, store, changes } = setup()
   const snapshot = store.restore({ sinceMs: clock.now() - 90_000, expiries: [['a', clock.now()], ['b', clock.now() - 1]] })
-  t.same(snapshot.state, { active: false, since: null, sessions: 0 })
+  t.same(snapshot.state, OFFLINE)
   t.equal(changes.length, 0, 'still offline: nothing to tell')
   t.same(clock.armed, [])
 })
@@ -245,7 +246,7 @@ t.test('restore replaces the sessions there were', async (t) => {
   const { clock, store } = setup()
   store.heartbeat('old')
   store.restore({ sinceMs: null, expiries: [] })
-  t.same(store.snapshot.state, { active: false, since: null, sessions: 0 })
+  t.same(store.snapshot.state, OFFLINE)
   t.same(clock.armed, [])
 })
 

@@ -1,16 +1,19 @@
 import t from 'tap'
+import { splitList } from '../../src/config.js'
 import { compileProxyTrust } from '../../src/proxy-trust.js'
+
+const compile = (setting: string) => compileProxyTrust(splitList(setting))
 
 t.test('an empty setting trusts nobody, not even loopback', async (t) => {
   for (const setting of ['', ' ', ',', ' , ']) {
-    const trusts = compileProxyTrust(setting)
+    const trusts = compile(setting)
     t.notOk(trusts('127.0.0.1', 0), JSON.stringify(setting))
     t.notOk(trusts('10.0.0.1', 0), JSON.stringify(setting))
   }
 })
 
 t.test('addresses, CIDR ranges and named ranges, comma-separated with optional spaces', async (t) => {
-  const trusts = compileProxyTrust('172.30.0.2, 10.1.0.0/16,loopback, fd00::/8')
+  const trusts = compile('172.30.0.2, 10.1.0.0/16,loopback, fd00::/8')
   t.ok(trusts('172.30.0.2', 0))
   t.notOk(trusts('172.30.0.3', 0), 'a neighbour of a single address is not trusted')
   t.ok(trusts('10.1.255.254', 0))
@@ -32,6 +35,6 @@ t.test('anything that is not an address, range or range name is refused, naming 
     ['10.0.0.1,nope', /invalid IP address: nope$/]
   ]
   for (const [setting, message] of cases) {
-    t.throws(() => compileProxyTrust(setting), { name: 'TypeError', message }, setting)
+    t.throws(() => compile(setting), { name: 'TypeError', message }, setting)
   }
 })

@@ -3,14 +3,17 @@ import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { createSnapshot, OFFLINE } from '../../src/public-state.js'
 import { SseStreamSet, type SseStreamSetOptions } from '../../src/sse-streams.js'
-import { ViewerLimits } from '../../src/viewer-limits.js'
 
 const LIVE = createSnapshot(1, Date.parse('2026-01-01T00:00:00.000Z'))
 
-const ADDRESS = '192.0.2.1'
-
 function newSet (options: Partial<SseStreamSetOptions> = {}): SseStreamSet {
-  return new SseStreamSet({ maxBufferedBytes: 1024, retryMs: 1000, limits: new ViewerLimits({ maxViewers: 100, maxViewersPerAddress: 100 }), ...options })
+  return new SseStreamSet({ maxBufferedBytes: 1024, retryMs: 1000, ...options })
+}
+
+/** A viewer's place as admission hands it out, counting how often it is given back. */
+function place (): { release: () => void, released: number } {
+  const counted = { released: 0, release: () => { counted.released++ } }
+  return counted
 }
 
 /** Everything buffered so far: newer Node hands out a PassThrough's buffer one written chunk per read(). */
@@ -23,7 +26,7 @@ function read (stream: PassThrough): string {
 t.test('a stream gets retry and the current state on joining, then each change', async (t) => {
   const set = newSet({ retryMs: 2500 })
   const stream = new PassThrough()
-  set.add(stream, OFFLINE, ADDRESS)
+  set.add(stream, OFFLINE, place().release)
   t.equal(read(stream), `retry: 2500\n\ndata: ${OFFLINE.json}\n\n`)
   set.broadcast(LIVE)
   set.keepalive()
@@ -33,7 +36,7 @@ t.test('a stream gets retry and the current state on joining, then each change',
 t.test('a closed stream leaves the set', async (t) => {
   const set = newSet()
   const stream = new PassThrough()
-  set.add(stream, OFFLINE, ADDRESS)
+  set.add(stream, OFFLINE, place().release)
   stream.destroy()
   await once(stream, 'close')
   t.equal(set.size, 0)
@@ -43,8 +46,8 @@ t.test('a stream that stopped reading is cut instead of buffered for; the others
   const set = newSet({ maxBufferedBytes: 200 })
   const stuck = new PassThrough({ highWaterMark: 16 })
   const reading = new PassThrough()
-  set.add(stuck, OFFLINE, ADDRESS)
-  set.add(reading, OFFLINE, ADDRESS)
+  set.add(stuck, OFFLINE, place().release)
+  set.add(reading, OFFLINE, place().release)
   reading.resume()
   for (let i = 0; i < 10; i++) set.broadcast(i % 2 ? OFFLINE : LIVE)
   t.equal(stuck.destroyed, true)
@@ -52,30 +55,36 @@ t.test('a stream that stopped reading is cut instead of buffered for; the others
   t.equal(set.size, 1)
 })
 
-t.test('closeAll ends every stream, and one that joins afterwards at once', async (t) => {
+t.test('closeAll ends every stream, and one that joins afterwards at once; each place is given back once', async (t) => {
   const set = newSet()
   const open = new PassThrough()
-  set.add(open, OFFLINE, ADDRESS)
+  const openPlace = place()
+  set.add(open, OFFLINE, openPlace.release)
   open.resume()
-  set.closeAll()
+  await set.closeAll()
   await once(open, 'end')
   t.equal(set.size, 0)
   const late = new PassThrough()
-  set.add(late, OFFLINE, ADDRESS)
+  const latePlace = place()
+  set.add(late, OFFLINE, latePlace.release)
   t.equal(late.writableEnded, true)
   t.equal(set.size, 0)
+  open.destroy()
+  t.same([openPlace.released, latePlace.released], [1, 1], 'and a close after the end gives nothing back twice')
 })
 
-t.test('streams count against the viewer caps and give their place back when they end', async (t) => {
-  const limits = new ViewerLimits({ maxViewers: 10, maxViewersPerAddress: 1 })
-  const set = newSet({ limits })
-  const first = new PassThrough()
-  t.equal(set.add(first, OFFLINE, ADDRESS), true)
-  const second = new PassThrough()
-  t.equal(set.add(second, OFFLINE, ADDRESS), false, 'over the per-address cap')
-  t.equal(read(second), '', 'a refused stream is left alone: nothing was written to it')
-  t.equal(set.add(new PassThrough(), OFFLINE, '192.0.2.2'), true, 'another address still gets in')
-  first.destroy()
-  await once(first, 'close')
-  t.equal(limits.admits(ADDRESS), true)
+t.test('a stream gives its place back exactly once, whether it closes, is cut, or both', async (t) => {
+  const set = newSet({ maxBufferedBytes: 10 })
+  const closed = new PassThrough()
+  const closedPlace = place()
+  set.add(closed, OFFLINE, closedPlace.release)
+  closed.destroy()
+  await once(closed, 'close')
+  const cut = new PassThrough({ highWaterMark: 1 })
+  const cutPlace = place()
+  set.add(cut, OFFLINE, cutPlace.release)
+  set.broadcast(LIVE)
+  await once(cut, 'close')
+  t.same([closedPlace.released, cutPlace.released], [1, 1])
+  t.equal(set.size, 0)
 })

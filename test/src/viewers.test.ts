@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events'
 import t from 'tap'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { createSnapshot } from '../../src/public-state.js'
-import { CLOSE_TRY_AGAIN_LATER, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../src/viewers.js'
-import { ViewerLimits } from '../../src/viewer-limits.js'
+import { CLOSE_GOING_AWAY, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../src/viewers.js'
 
 /** Records what the viewer set does to a socket; `answersClose` decides whether it finishes the close handshake. */
 class RecordingSocket extends EventEmitter {
@@ -33,22 +32,28 @@ const asViewer = (socket: RecordingSocket) => socket as unknown as ViewerSocket
 const OFFLINE = createSnapshot(0, null)
 const LIVE = createSnapshot(1, Date.parse('2026-01-01T00:00:00Z'))
 const BOUND = 1000
-const ADDRESS = '192.0.2.1'
 
 function newViewerSet (options: Partial<ViewerSetOptions> = {}) {
   return new ViewerSet({
     maxBufferedBytes: BOUND,
-    limits: new ViewerLimits({ maxViewers: 100, maxViewersPerAddress: 100 }),
     maxFramesPerWindow: 100,
     frameWindowMs: 1000,
+    closeTimeoutMs: 10_000,
     ...options
   })
 }
 
+/** A viewer's place as admission hands it out, counting how often it is given back. */
+function place (): { release: () => void, released: number } {
+  const counted = { released: 0, release: () => { counted.released++ } }
+  return counted
+}
+const noPlace = () => {}
+
 t.test('a joining viewer gets the current state, then every broadcast', async (t) => {
   const viewers = newViewerSet()
   const socket = new RecordingSocket()
-  viewers.add(asViewer(socket), OFFLINE, ADDRESS)
+  viewers.add(asViewer(socket), OFFLINE, noPlace)
   viewers.broadcast(LIVE)
   t.same(socket.sent.map(String), [OFFLINE.json, LIVE.json])
 })
@@ -56,7 +61,7 @@ t.test('a joining viewer gets the current state, then every broadcast', async (t
 t.test('one frame is shared by every viewer', async (t) => {
   const viewers = newViewerSet()
   const sockets = [new RecordingSocket(), new RecordingSocket(), new RecordingSocket()]
-  for (const socket of sockets) viewers.add(asViewer(socket), OFFLINE, ADDRESS)
+  for (const socket of sockets) viewers.add(asViewer(socket), OFFLINE, noPlace)
   viewers.broadcast(LIVE)
   const frames = sockets.map((socket) => socket.sent[1])
   t.ok(frames.every((frame) => frame === frames[0]), 'the same Buffer, not a copy per viewer')
@@ -66,8 +71,8 @@ t.test('a viewer over the backlog bound is cut and skipped; one at the bound is 
   const viewers = newViewerSet()
   const atBound = new RecordingSocket()
   const over = new RecordingSocket()
-  viewers.add(asViewer(atBound), OFFLINE, ADDRESS)
-  viewers.add(asViewer(over), OFFLINE, ADDRESS)
+  viewers.add(asViewer(atBound), OFFLINE, noPlace)
+  viewers.add(asViewer(over), OFFLINE, noPlace)
   atBound.bufferedAmount = BOUND
   over.bufferedAmount = BOUND + 1
   viewers.broadcast(LIVE)
@@ -81,23 +86,23 @@ t.test('a viewer over the backlog bound is cut and skipped; one at the bound is 
 t.test('a viewer leaves the set when its socket closes', async (t) => {
   const viewers = newViewerSet()
   const socket = new RecordingSocket()
-  viewers.add(asViewer(socket), OFFLINE, ADDRESS)
+  viewers.add(asViewer(socket), OFFLINE, noPlace)
   socket.emit('close')
   t.equal(viewers.size, 0)
   viewers.broadcast(LIVE)
   t.equal(socket.sent.length, 1)
 })
 
-t.test('sweep pings everyone, then cuts those that did not answer', async (t) => {
+t.test('keepalive pings everyone, then cuts those that did not answer', async (t) => {
   const viewers = newViewerSet()
   const answering = new RecordingSocket()
   const silent = new RecordingSocket()
-  viewers.add(asViewer(answering), OFFLINE, ADDRESS)
-  viewers.add(asViewer(silent), OFFLINE, ADDRESS)
-  viewers.sweep()
+  viewers.add(asViewer(answering), OFFLINE, noPlace)
+  viewers.add(asViewer(silent), OFFLINE, noPlace)
+  viewers.keepalive()
   t.same([answering.pings, silent.pings], [1, 1])
   answering.emit('pong')
-  viewers.sweep()
+  viewers.keepalive()
   t.equal(silent.terminated, true)
   t.equal(answering.terminated, false)
   t.equal(answering.pings, 2)
@@ -107,9 +112,9 @@ t.test('sweep pings everyone, then cuts those that did not answer', async (t) =>
 t.test('a pong from a viewer already cut does not bring it back', async (t) => {
   const viewers = newViewerSet()
   const socket = new RecordingSocket()
-  viewers.add(asViewer(socket), OFFLINE, ADDRESS)
-  viewers.sweep()
-  viewers.sweep()
+  viewers.add(asViewer(socket), OFFLINE, noPlace)
+  viewers.keepalive()
+  viewers.keepalive()
   socket.emit('pong')
   t.equal(viewers.size, 0)
 })
@@ -117,59 +122,41 @@ t.test('a pong from a viewer already cut does not bring it back', async (t) => {
 t.test('closeAll sends the code and waits for the handshakes', async (t) => {
   const viewers = newViewerSet()
   const sockets = [new RecordingSocket(), new RecordingSocket()]
-  for (const socket of sockets) viewers.add(asViewer(socket), OFFLINE, ADDRESS)
-  await viewers.closeAll(1001, 'bye', 10_000)
-  t.same(sockets.map((socket) => socket.closedWith), [[1001, 'bye'], [1001, 'bye']])
+  for (const socket of sockets) viewers.add(asViewer(socket), OFFLINE, noPlace)
+  await viewers.closeAll()
+  t.same(sockets.map((socket) => socket.closedWith), [[CLOSE_GOING_AWAY, 'server shutting down'], [CLOSE_GOING_AWAY, 'server shutting down']])
   t.same(sockets.map((socket) => socket.terminated), [false, false])
   t.equal(viewers.size, 0)
 })
 
 t.test('closeAll cuts viewers that never finish the handshake', async (t) => {
-  const viewers = newViewerSet()
+  const viewers = newViewerSet({ closeTimeoutMs: 20 })
   const polite = new RecordingSocket()
   const mute = new RecordingSocket(false)
-  viewers.add(asViewer(polite), OFFLINE, ADDRESS)
-  viewers.add(asViewer(mute), OFFLINE, ADDRESS)
-  await viewers.closeAll(1001, 'bye', 20)
+  viewers.add(asViewer(polite), OFFLINE, noPlace)
+  viewers.add(asViewer(mute), OFFLINE, noPlace)
+  await viewers.closeAll()
   t.equal(mute.terminated, true)
   t.equal(viewers.size, 0)
 })
 
-t.test('over the global cap a viewer is closed with 1013 and the others stay', async (t) => {
-  const limits = new ViewerLimits({ maxViewers: 2, maxViewersPerAddress: 10 })
-  const viewers = newViewerSet({ limits })
-  const sockets = [new RecordingSocket(), new RecordingSocket(), new RecordingSocket()]
-  const admitted = sockets.map((socket, i) => viewers.add(asViewer(socket), OFFLINE, `192.0.2.${i}`))
-  t.same(admitted, [true, true, false])
-  t.same(sockets[2]?.closedWith, [CLOSE_TRY_AGAIN_LATER, 'too many viewers'])
-  t.equal(sockets[2]?.sent.length, 0, 'it was never sent the state')
-  viewers.broadcast(LIVE)
-  t.same(sockets.map((socket) => socket.sent.length), [2, 2, 0])
-  t.equal(limits.admits('192.0.2.9'), false)
-  sockets[0]?.emit('close')
-  t.equal(limits.admits('192.0.2.9'), true, 'a place frees up when a viewer leaves')
-})
-
-t.test('over the per-address cap only that address is refused', async (t) => {
-  const limits = new ViewerLimits({ maxViewers: 10, maxViewersPerAddress: 2 })
-  const viewers = newViewerSet({ limits })
-  t.ok(viewers.add(asViewer(new RecordingSocket()), OFFLINE, 'a'))
-  t.ok(viewers.add(asViewer(new RecordingSocket()), OFFLINE, 'a'))
-  const third = new RecordingSocket()
-  t.notOk(viewers.add(asViewer(third), OFFLINE, 'a'))
-  t.equal(third.closedWith?.[0], CLOSE_TRY_AGAIN_LATER)
-  t.ok(viewers.add(asViewer(new RecordingSocket()), OFFLINE, 'b'))
-  t.equal(viewers.size, 3)
-})
-
-t.test('a cut viewer gives its place back', async (t) => {
-  const limits = new ViewerLimits({ maxViewers: 1, maxViewersPerAddress: 1 })
-  const viewers = newViewerSet({ limits })
-  const stuck = new RecordingSocket()
-  viewers.add(asViewer(stuck), OFFLINE, 'a')
+t.test('a viewer gives its place back exactly once: when it closes, when it is cut, or both', async (t) => {
+  const viewers = newViewerSet()
+  const [closing, stuck, silent] = [new RecordingSocket(), new RecordingSocket(), new RecordingSocket()]
+  const places = [place(), place(), place()]
+  viewers.add(asViewer(closing), OFFLINE, places[0]!.release)
+  viewers.add(asViewer(stuck), OFFLINE, places[1]!.release)
+  viewers.add(asViewer(silent), OFFLINE, places[2]!.release)
+  closing.emit('close')
   stuck.bufferedAmount = BOUND + 1
   viewers.broadcast(LIVE)
-  t.ok(limits.admits('a'))
+  viewers.keepalive()
+  silent.bufferedAmount = 0
+  viewers.keepalive()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(stuck.terminated && silent.terminated, true, 'both were cut, and their sockets have closed since')
+  t.same(places.map(({ released }) => released), [1, 1, 1])
+  t.equal(viewers.size, 0)
 })
 
 t.test('a viewer sending more frames than allowed in a window is cut; others are untouched', async (t) => {
@@ -177,8 +164,8 @@ t.test('a viewer sending more frames than allowed in a window is cut; others are
   const viewers = newViewerSet({ maxFramesPerWindow: 5, frameWindowMs: 1000, clock })
   const polite = new RecordingSocket()
   const flooder = new RecordingSocket()
-  viewers.add(asViewer(polite), OFFLINE, 'a')
-  viewers.add(asViewer(flooder), OFFLINE, 'b')
+  viewers.add(asViewer(polite), OFFLINE, noPlace)
+  viewers.add(asViewer(flooder), OFFLINE, noPlace)
   for (let i = 0; i < 5; i++) {
     polite.emit('message', Buffer.from('hi'))
     flooder.emit(['message', 'ping', 'pong'][i % 3] as string, Buffer.from('x'))
@@ -196,7 +183,7 @@ t.test('frames are counted per window: a steady trickle is never cut', async (t)
   const clock = new FakeClock()
   const viewers = newViewerSet({ maxFramesPerWindow: 5, frameWindowMs: 1000, clock })
   const chatty = new RecordingSocket()
-  viewers.add(asViewer(chatty), OFFLINE, 'a')
+  viewers.add(asViewer(chatty), OFFLINE, noPlace)
   for (let second = 0; second < 60; second++) {
     for (let i = 0; i < 5; i++) chatty.emit('message', Buffer.from('ping'))
     clock.advance(1000)
@@ -207,10 +194,10 @@ t.test('frames are counted per window: a steady trickle is never cut', async (t)
 t.test('a pong still counts as an answer to the keepalive', async (t) => {
   const viewers = newViewerSet({ maxFramesPerWindow: 1 })
   const socket = new RecordingSocket()
-  viewers.add(asViewer(socket), OFFLINE, 'a')
-  viewers.sweep()
+  viewers.add(asViewer(socket), OFFLINE, noPlace)
+  viewers.keepalive()
   socket.emit('pong')
-  viewers.sweep()
+  viewers.keepalive()
   t.equal(socket.terminated, false)
   t.equal(socket.pings, 2)
 })

@@ -3,8 +3,8 @@ import { once } from 'node:events'
 import { request } from 'node:http'
 import t from 'tap'
 import WebSocket from 'ws'
-import { AUTH, TEST_KEY } from './helpers/app.js'
-import { SERVER_ENTRY, startServer } from './helpers/server-process.js'
+import { AUTH, TEST_KEY } from '../helpers/app.js'
+import { SERVER_ENTRY, startServer } from '../helpers/server-process.js'
 
 t.test('start-up refuses a missing or short key, naming the variable', async (t) => {
   for (const env of [{}, { CC_LIVE_API_KEY: 'short' }]) {

@@ -3,9 +3,9 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
-import { buildListeningTestApp, buildTestApp } from './helpers/app.js'
-import { openEventStream } from './helpers/event-stream.js'
-import { connectViewer, wsUrl, type Inbox } from './helpers/viewer.js'
+import { buildListeningTestApp, buildTestApp } from '../helpers/app.js'
+import { openEventStream } from '../helpers/event-stream.js'
+import { connectViewer, wsUrl, type ViewerClient } from '../helpers/viewer.js'
 
 type Test = Parameters<typeof buildTestApp>[0]
 
@@ -25,7 +25,7 @@ function serverSockets (app: FastifyInstance): WebSocket[] {
   return sockets
 }
 
-async function stillServed (t: Test, app: FastifyInstance, viewers: Inbox[]) {
+async function stillServed (t: Test, app: FastifyInstance, viewers: ViewerClient[]) {
   app.liveState.heartbeat('check')
   for (const viewer of viewers) t.equal((await viewer.nth(2)).active, true, 'an existing viewer still gets changes')
 }
@@ -97,7 +97,7 @@ t.test('event streams are viewers too: they share the caps and the origin allow-
   const viewer = await connectViewer(app)
   const stream = await openEventStream(streamUrl)
   t.equal(stream.response.statusCode, 200)
-  t.equal(app.viewerLimits.admits('127.0.0.1'), false, 'one WebSocket and one stream fill a cap of two')
+  t.equal(app.viewerAdmission.refusal('127.0.0.1', undefined), 'CC_LIVE_TOO_MANY_VIEWERS', 'one WebSocket and one stream fill a cap of two')
 
   const refusedStream = await fetch(streamUrl, { headers: { accept: 'text/event-stream' } })
   t.equal(refusedStream.status, 503)

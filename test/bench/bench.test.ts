@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import type { Row } from '../bench/report.js'
+import type { Row } from '../../bench/report.js'
 
-const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url))
+const BENCH = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url))
 
 // Five server processes start and stop in turn; on a busy machine that can pass the default 30 s.
 t.setTimeout(120_000)
@@ -13,6 +13,7 @@ t.setTimeout(120_000)
 // A smoke run: both servers start, take viewers, flip once, expire once and answer heartbeats.
 // It checks that the bench works and what it counts; how fast anything was is for `npm run bench`.
 t.test('the bench runs end to end against both servers and writes its table, JSON and chart', async (t) => {
+  if (!existsSync(BENCH)) return t.fail('dist/bench/run.js is missing: run npm run build && npm run build:bench (npm test does)')
   const out = t.testdir()
   const { stdout } = await promisify(execFile)(process.execPath, [
     BENCH, '--viewers', '5', '--warmup', '0', '--flips', '1', '--expiries', '1', '--ttl', '0.3', '--memory-settle', '0',

@@ -19,7 +19,7 @@ t.test('a server fault is logged in full and answered without its details', asyn
   const { app, lines } = await appLoggingTo(t)
   const res = await app.inject({ url: '/boom' })
   t.equal(res.statusCode, 500)
-  t.same(res.json(), { statusCode: 500, code: 'INTERNAL', error: 'Internal Server Error', message: 'internal error' })
+  t.same(res.json(), { statusCode: 500, code: 'CC_LIVE_INTERNAL', error: 'Internal Server Error', message: 'internal error' })
   t.ok(lines.some((line) => line.includes('hunter2') && line.includes('request failed')), 'the cause is in the log')
 })
 

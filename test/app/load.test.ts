@@ -7,10 +7,10 @@ import { Worker } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
-import { parseSessions } from '../src/state-file.js'
-import { AUTH, buildListeningTestApp } from './helpers/app.js'
-import { tempDir } from './helpers/temp-dir.js'
-import { wsUrl } from './helpers/viewer.js'
+import { parseSessions } from '../../src/state-file.js'
+import { AUTH, buildListeningTestApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { wsUrl } from '../helpers/viewer.js'
 
 const VIEWERS = 2000
 const REQUESTS = 300
@@ -37,7 +37,7 @@ class Swarm {
   readonly #worker: Worker
 
   constructor (app: FastifyInstance, count: number) {
-    this.#worker = new Worker(new URL('./helpers/viewer-swarm.ts', import.meta.url), {
+    this.#worker = new Worker(new URL('../helpers/viewer-swarm.ts', import.meta.url), {
       workerData: { url: wsUrl(app), count, connectingAtOnce: 200 }
     })
     this.#worker.on('error', (error) => { throw error })

@@ -3,9 +3,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import t from 'tap'
-import { buildApp } from '../src/app.js'
-import { AUTH, buildListeningTestApp, TEST_ENV } from './helpers/app.js'
-import { closeCode, connectViewer, type Inbox } from './helpers/viewer.js'
+import { buildApp } from '../../src/app.js'
+import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
+import { closeCode, connectViewer, type ViewerClient } from '../helpers/viewer.js'
+import { OFFLINE } from '../helpers/states.js'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
   const app = await buildListeningTestApp(t)
@@ -18,7 +19,7 @@ t.test('real sockets: every viewer gets the current state, then each change', as
   })
   const live = await res.json()
   for (const viewer of viewers) {
-    t.same(await viewer.upTo(2), [{ active: false, since: null, sessions: 0 }, live])
+    t.same(await viewer.upTo(2), [OFFLINE, live])
     viewer.socket.close()
   }
 })
@@ -102,28 +103,28 @@ t.test('a viewer that stops reading is cut once its backlog passes the bound; ot
 
 t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
   const app = await buildListeningTestApp(t)
-  const viewers: Inbox[] = await Promise.all([connectViewer(app), connectViewer(app)])
+  const viewers: ViewerClient[] = await Promise.all([connectViewer(app), connectViewer(app)])
   const codes = Promise.all(viewers.map((viewer) => closeCode(viewer.socket)))
   await app.close()
   t.same(await codes, [1001, 1001])
 })
 
-t.test('an open viewer keeps nothing of its upgrade request reachable', async (t) => {
+t.test('an open viewer keeps nothing of its upgrade request, reply or request logger reachable', async (t) => {
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
-  const app = buildApp({ env: TEST_ENV })
+  const app = buildApp({ env: { ...TEST_ENV, LOG_LEVEL: 'info' }, logger: { level: 'info', stream: { write: () => {} } } })
   t.teardown(() => app.close())
   const upgrades: Array<WeakRef<object>> = []
-  app.addHook('onRequest', async (request) => {
-    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw))
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw), new WeakRef(reply), new WeakRef(request.log))
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const viewer = await connectViewer(app)
   await viewer.upTo(1)
   await nextTurn()
   gc()
-  t.equal(upgrades.length, 2)
-  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request and raw request collected while the viewer is open')
+  t.equal(upgrades.length, 4)
+  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request, raw request, reply and child logger collected while the viewer is open')
   app.liveState.heartbeat('a')
   t.equal((await viewer.nth(2)).active, true, 'and the viewer still gets changes')
   viewer.socket.close()

@@ -4,10 +4,11 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import type { PublicState } from '../src/public-state.js'
-import { AUTH, TEST_KEY } from './helpers/app.js'
-import { startServer } from './helpers/server-process.js'
-import { tempDir } from './helpers/temp-dir.js'
+import type { PublicState } from '../../src/public-state.js'
+import { AUTH, TEST_KEY } from '../helpers/app.js'
+import { startServer } from '../helpers/server-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { OFFLINE } from '../helpers/states.js'
 
 async function heartbeat (port: number, sessionId: string): Promise<PublicState> {
   const res = await fetch(`http://127.0.0.1:${port}/api/live/heartbeat`, {
@@ -74,6 +75,6 @@ t.test('a corrupt file on start: the process starts offline with a warning', asy
   const path = join(dir, 'state.json')
   await writeFile(path, '{"version":1,"sinceMs":')
   const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path })
-  t.same(await firstMessage(server.port), { active: false, since: null, sessions: 0 })
+  t.same(await firstMessage(server.port), OFFLINE)
   t.match(server.output(), /state file unusable, starting with no sessions/)
 })

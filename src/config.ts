@@ -1,0 +1,103 @@
+import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
+import { parseAllowedOrigins } from './allowed-origins.js'
+
+/** The port when PORT is unset; also what the container's health probe asks. */
+export const DEFAULT_PORT = 8080
+
+/** The settings as the environment gives them, validated by `configSchema`. */
+export interface EnvSettings {
+  CC_LIVE_API_KEY: string
+  PORT: number
+  HOST: string
+  CC_LIVE_TTL_SECONDS: number
+  CC_LIVE_PING_SECONDS: number
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** comma-separated proxy addresses, ranges and names; empty: trust nobody */
+  CC_LIVE_TRUST_PROXY: string
+  /** empty: sessions are not persisted */
+  CC_LIVE_STATE_FILE: string
+  CC_LIVE_MAX_VIEWERS: number
+  CC_LIVE_MAX_VIEWERS_PER_IP: number
+  /** comma-separated; empty: any origin */
+  CC_LIVE_ALLOWED_ORIGINS: string
+}
+
+/** Every setting, with what is derived from the text ones, ready to use. */
+export interface Config extends EnvSettings {
+  readonly ttlMs: number
+  readonly pingMs: number
+  /** Whose X-Forwarded-For to believe, compiled from CC_LIVE_TRUST_PROXY. */
+  readonly trustsProxy: ProxyTrust
+  /** Origins whose pages may subscribe; null: any. */
+  readonly allowedOrigins: ReadonlySet<string> | null
+}
+
+/** The JSON schema @fastify/env validates the environment with (coercing numbers, applying defaults). */
+export const configSchema = {
+  type: 'object',
+  required: ['CC_LIVE_API_KEY'],
+  properties: {
+    CC_LIVE_API_KEY: { type: 'string', minLength: 16 },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: DEFAULT_PORT },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    CC_LIVE_TTL_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 60 },
+    CC_LIVE_PING_SECONDS: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30 },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    CC_LIVE_TRUST_PROXY: { type: 'string', default: '' },
+    CC_LIVE_STATE_FILE: { type: 'string', default: '' },
+    CC_LIVE_MAX_VIEWERS: { type: 'integer', minimum: 1, default: 10000 },
+    CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
+    CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' }
+  }
+} as const
+
+export interface ConfigProblem {
+  variable: string
+  reason: string
+}
+
+/** Settings the service cannot start with: each named by its variable, always in the form `NAME: reason`. */
+export class ConfigError extends Error {
+  constructor (readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(({ variable, reason }) => `${variable}: ${reason}`).join('; '))
+    this.name = 'ConfigError'
+  }
+}
+
+/** One schema violation as ajv reports it (the part of ajv's ErrorObject used here). */
+export interface SchemaViolation {
+  instancePath: string
+  message?: string
+  params: { missingProperty?: string }
+}
+
+/** Turns the schema validator's findings into one ConfigError naming every variable at fault. */
+export function schemaError (violations: readonly SchemaViolation[]): ConfigError {
+  return new ConfigError(violations.map(({ instancePath, message, params }) => params.missingProperty !== undefined
+    ? { variable: params.missingProperty, reason: 'required, not set' }
+    : { variable: instancePath.replace(/^\//, ''), reason: message ?? 'invalid' }))
+}
+
+/** Splits a comma-separated setting into its trimmed, non-empty entries. */
+export function splitList (setting: string): string[] {
+  return setting.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+}
+
+/** Derives every setting the service uses from the validated environment; throws a ConfigError. */
+export function deriveConfig (env: EnvSettings): Config {
+  return {
+    ...env,
+    ttlMs: env.CC_LIVE_TTL_SECONDS * 1000,
+    pingMs: env.CC_LIVE_PING_SECONDS * 1000,
+    trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
+    allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS)))
+  }
+}
+
+function derived<Value> (variable: string, derive: () => Value): Value {
+  try {
+    return derive()
+  } catch (error) {
+    throw new ConfigError([{ variable, reason: (error as Error).message }])
+  }
+}
