@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
-import { parseSessions } from '../../src/state-file.js'
+import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { wsUrl } from '../helpers/viewer.js'
@@ -65,7 +65,7 @@ class Swarm {
 
 t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every viewer ends on the server's state, memory returns`, { timeout: 120_000 }, async (t) => {
   const statePath = join(await tempDir(t), 'state.json')
-  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_STATE_FILE: statePath } })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_MAX_CONNECTIONS_PER_IP: String(VIEWERS + 100), CC_LIVE_STATE_FILE: statePath } })
   const serverSide = new Set<WebSocket>()
   app.websocketServer.on('connection', (socket: WebSocket) => {
     serverSide.add(socket)
@@ -135,5 +135,5 @@ t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every v
   t.ok(after - baseline < 2 * 1024 * 1024, `heap back within 2 MiB of its start (${MiB(after - baseline)} more)`)
 
   await app.close()
-  t.same(parseSessions(await readFile(statePath, 'utf8')), record, 'the state file holds the last state, however rapid the changes')
+  t.same(parseSessions(await readFile(statePath, 'utf8'), Date.now()), record, 'the state file holds the last state, however rapid the changes')
 })
