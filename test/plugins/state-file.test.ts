@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:
 import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { DEFAULT_SESSION } from '../../src/live-state.js'
+import { DEFAULT_SESSION } from '../../src/live-sessions.js'
 import { readSessionId } from '../../src/state-file-readers.js'
 import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildTestApp } from '../helpers/app.js'
