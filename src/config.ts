@@ -2,6 +2,7 @@ import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
 import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
+import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis-settings.js'
 import { MAX_SAVED_SESSIONS } from './state-file-format.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
@@ -28,6 +29,11 @@ export interface EnvSettings {
   CC_LIVE_MAX_SESSIONS: number
   /** comma-separated activity fields published; empty: none */
   CC_LIVE_PUBLIC_FIELDS: string
+  /** empty: the state lives in this process */
+  CC_LIVE_REDIS_URL: string
+  /** empty: the URL's, if any */
+  CC_LIVE_REDIS_PASSWORD: string
+  CC_LIVE_REDIS_PREFIX: string
 }
 
 /** Every setting, with what is derived from the text ones, ready to use. */
@@ -40,6 +46,8 @@ export interface Config extends EnvSettings {
   readonly allowedOrigins: ReadonlySet<string> | null
   /** The activity fields the server publishes. */
   readonly publicFields: ReadonlySet<ActivityField>
+  /** Where the state shared by replicas lives; null: in this process. */
+  readonly redis: RedisSettings | null
 }
 
 /** The JSON schema @fastify/env validates the environment with (coercing numbers, applying defaults). */
@@ -60,7 +68,10 @@ export const configSchema = {
     CC_LIVE_MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 2, default: 100 },
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
     CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: MAX_SAVED_SESSIONS, default: 64 },
-    CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') }
+    CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') },
+    CC_LIVE_REDIS_URL: { type: 'string', default: '' },
+    CC_LIVE_REDIS_PASSWORD: { type: 'string', default: '' },
+    CC_LIVE_REDIS_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$', default: 'cc-live:' }
   }
 } as const
 
@@ -106,7 +117,17 @@ export function deriveConfig (env: EnvSettings): Config {
     pingMs: env.CC_LIVE_PING_SECONDS * 1000,
     trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
     allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS))),
-    publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS)))
+    publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS))),
+    redis: redisSettings(env)
+  }
+}
+
+function redisSettings ({ CC_LIVE_REDIS_URL: url, CC_LIVE_REDIS_PASSWORD: password, CC_LIVE_REDIS_PREFIX: prefix }: EnvSettings): RedisSettings | null {
+  try {
+    return parseRedisSettings(url, password, prefix)
+  } catch (error) {
+    if (error instanceof RedisSettingError) throw new ConfigError([{ variable: error.variable, reason: error.message }])
+    throw error
   }
 }
 
