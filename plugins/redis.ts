@@ -3,10 +3,16 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { redisClientOptions } from '../src/redis-connection.js'
 
+/** Where replicas share their state: the connection, and the prefix of every key and channel. */
+export interface SharedRedis {
+  readonly client: Redis
+  readonly prefix: string
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The connection to the state shared by replicas; null when the state lives in this process. */
-    redis: Redis | null
+    /** Null when the state lives in this process. */
+    redis: SharedRedis | null
   }
 }
 
@@ -42,7 +48,7 @@ export default fp(async function redis (fastify) {
     throw new Error(`cannot reach Redis at ${settings.endpoint} within ${REDIS_START_TIMEOUT_MS} ms${lastError === undefined ? '' : `: ${lastError.message}`}`)
   }
   fastify.log.info({ redis: settings.endpoint, prefix: settings.prefix }, 'connected to Redis: the live state is shared')
-  fastify.decorate('redis', client)
+  fastify.decorate('redis', { client, prefix: settings.prefix })
   fastify.addHook('onClose', async () => {
     await client.quit().catch(() => client.disconnect())
   })

@@ -5,6 +5,7 @@ import connectionLimit from '../plugins/connection-limit.js'
 import drainConnections from '../plugins/drain-connections.js'
 import errors, { replyWithError } from '../plugins/errors.js'
 import liveState from '../plugins/live-state.js'
+import redis from '../plugins/redis.js'
 import sse from '../plugins/sse.js'
 import stateFile from '../plugins/state-file.js'
 import viewerAdmission from '../plugins/viewer-admission.js'
@@ -65,6 +66,7 @@ export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTT
   app.register(config, { env })
   app.register(clock, { clock: time })
   app.register(connectionLimit)
+  app.register(redis)
   app.register(liveState)
   app.register(stateFile)
   app.register(viewerAdmission)

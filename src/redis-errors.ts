@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from './live-store.js'
+
 /** Replies that mean the server cannot serve now, not that the command was wrong. */
 const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|NOAUTH|CLUSTERDOWN)\b/
 
@@ -10,4 +12,9 @@ export function isUnreachable (error: unknown): boolean {
   if (!(error instanceof Error)) return false
   if (error.name !== 'ReplyError') return true
   return TRANSIENT_REPLIES.test(error.message)
+}
+
+/** The error to throw for what the client threw: StoreUnavailableError if the server was out of reach. */
+export function unavailableOr (error: unknown): unknown {
+  return isUnreachable(error) ? new StoreUnavailableError((error as Error).message, { cause: error }) : error
 }

@@ -4,7 +4,7 @@ import { systemClock, type Clock, type Timer } from './clock.js'
 import { LiveSessions, type HeldState, type LiveSessionsOptions, type Moment, type StoreRecord } from './live-sessions.js'
 import { StoreUnavailableError, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './live-store.js'
 import { INITIAL, type PublicState, type Snapshot } from './public-state.js'
-import { isUnreachable } from './redis-errors.js'
+import { unavailableOr } from './redis-errors.js'
 
 /**
  * One read of the shared state, with the server's time: one clock for every replica, so no
@@ -215,7 +215,7 @@ export class RedisLiveStore implements LiveStore {
       const timeMs = this.#sharedClock?.() ?? Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000)
       return { version, stored, timeMs }
     } catch (error) {
-      throw unavailable(error)
+      throw unavailableOr(error)
     }
   }
 
@@ -223,7 +223,7 @@ export class RedisLiveStore implements LiveStore {
     try {
       return await this.#redis.ccLiveCommitStep(this.#stateKey, this.#channel, readVersion ?? '', randomUUID(), record, message) === 1
     } catch (error) {
-      throw unavailable(error)
+      throw unavailableOr(error)
     }
   }
 
@@ -303,10 +303,6 @@ export class RedisLiveStore implements LiveStore {
 function parseStored (stored: string): [StoreRecord, HeldState | null] {
   const { record, held } = JSON.parse(stored) as StoredState
   return [record, held]
-}
-
-function unavailable (error: unknown): unknown {
-  return isUnreachable(error) ? new StoreUnavailableError((error as Error).message, { cause: error }) : error
 }
 
 function subscribe<Value> (listeners: Set<Listener<Value>>, listener: Listener<Value>): () => void {
