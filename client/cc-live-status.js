@@ -1,6 +1,6 @@
 /**
  * The cc-live browser client, served as /ws/live/client.js: the <cc-live-status> element and
- * subscribe() for custom UIs. Zero dependencies; it must stay under 3 KiB gzipped (test/routes/widget.test.ts).
+ * subscribe() for custom UIs. Zero dependencies; it must stay under 4 KiB gzipped (test/routes/widget.test.ts).
  */
 
 /**
@@ -350,7 +350,11 @@ if (globalThis.customElements && !customElements.get('cc-live-status')) {
       const texts = describe(view, now)
       clearTimeout(this.#tick)
       this.setAttribute('state', view.status)
-      this.#text.forEach((part, index) => { part.textContent = index && texts[index] ? ` · ${texts[index]}` : texts[index] ?? '' })
+      this.#text.forEach((part, index) => {
+        const text = index && texts[index] ? ` · ${texts[index]}` : texts[index] ?? ''
+        // Rewriting the same text replaces the node, which a screen reader may announce again.
+        if (part.textContent !== text) part.textContent = text
+      })
       // Next re-render when the minute count since the time shown changes.
       const time = texts[1] ? view.since : texts[2] && view.lastSeen
       if (time) this.#tick = setTimeout(() => this.#render(view), 60000 - (now - Date.parse(time)) % 60000)

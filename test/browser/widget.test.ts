@@ -7,11 +7,23 @@ import { buildApp } from '../../src/app.js'
 import { AUTH, TEST_ENV } from '../helpers/app.js'
 import { chromiumMissing, launchChromium } from '../helpers/browser.js'
 import { startNoWebSocketProxy } from '../helpers/no-websocket-proxy.js'
+import { startStateFeed } from '../helpers/state-feed.js'
 
 /** Screenshots of the element in each state, to look at after a run (gitignored with .tap/). */
 const ARTIFACTS = '.tap/artifacts/widget'
+/** The README's pictures of each state, rewritten by every run: a change shows in git status. */
+const DOC_IMAGES = 'docs/images'
 /** Fast retries, so a restart test takes a fraction of a second instead of the default 1 s window. */
 const ELEMENT = '<cc-live-status retry-ms="50" max-retry-ms="200"></cc-live-status>'
+/** The page's clock in the tests that fix it, and times before it. */
+const NOW = Date.parse('2026-11-26T10:00:00.000Z')
+const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString()
+const EDITING = { status: 'working', since: minutesAgo(1), model: 'Opus 4.5', project: 'blog', tool: 'editing' }
+/** A v2 public state, live since 42 min before NOW unless offline. */
+function v2State (status: string, seq: number, activity: object[] = []): object {
+  const live = status !== 'offline'
+  return { active: live, status, since: live ? minutesAgo(42) : null, sessions: live ? 1 : 0, lastSeen: minutesAgo(130), seq, activity }
+}
 
 declare global {
   interface Window {
@@ -52,24 +64,45 @@ if (chromiumMissing) {
     return { app, origin: await app.listen({ port, host: '127.0.0.1' }) }
   }
 
-  async function openPage (t: Test, url: string): Promise<Page> {
-    const page = await browser.newPage()
+  /**
+   * A page at `url`. `clock`: 'fixed' stops the page's Date at NOW (timers still run), 'fake' starts it
+   * at NOW for the test to move on with page.clock.fastForward().
+   */
+  async function openPage (t: Test, url: string, { clock, deviceScaleFactor }: { clock?: 'fixed' | 'fake', deviceScaleFactor?: number } = {}): Promise<Page> {
+    const page = await browser.newPage({ deviceScaleFactor })
     t.teardown(() => page.close())
+    if (clock === 'fixed') await page.clock.setFixedTime(NOW)
+    if (clock === 'fake') await page.clock.install({ time: NOW })
     await page.goto(url)
     return page
   }
 
-  /** Waits until the first element shows `state` with exactly `label` (dot state attribute and visible text). */
-  async function shows (page: Page, state: string, label: string, timeout = 1000): Promise<void> {
-    await page.waitForFunction(([state, label]) => {
-      const element = document.querySelector('cc-live-status')
-      const text = [...element?.shadowRoot?.querySelectorAll('[part=label], [part=since]') ?? []].map((part) => part.textContent).join('')
+  /** Waits until the `index`-th element shows `state` with exactly `label` (state attribute and the text a reader sees). */
+  async function shows (page: Page, state: string, label: string, { timeout = 1000, index = 0 } = {}): Promise<void> {
+    await page.waitForFunction(([state, label, index]) => {
+      const element = document.querySelectorAll('cc-live-status')[index as number]
+      const text = [...element?.shadowRoot?.querySelectorAll('[part]') ?? []]
+        .filter((part) => part.checkVisibility()).map((part) => part.textContent).join('')
       return element?.getAttribute('state') === state && text === label
-    }, [state, label], { timeout })
+    }, [state, label, index], { timeout })
   }
 
-  async function screenshot (page: Page, name: string): Promise<void> {
-    await page.locator('#shot').screenshot({ path: join(ARTIFACTS, `${name}.png`) })
+  /** The test page's element and its padding; a still frame, so the pictures do not depend on timing. */
+  async function screenshot (page: Page, name: string, directory = ARTIFACTS): Promise<void> {
+    await page.locator('#shot').screenshot({ path: join(directory, `${name}.png`), animations: 'disabled' })
+  }
+
+  /** The first element's dot as drawn: its colour and its shape, the shape described without any colour. */
+  function dot (page: Page): Promise<{ colour: string, shape: string, animation: string }> {
+    return page.locator('cc-live-status').first().evaluate((element) => {
+      const style = getComputedStyle(element.shadowRoot!.querySelector('[part=dot]')!)
+      const fill = style.backgroundImage !== 'none' ? 'part-filled' : style.backgroundColor === 'rgba(0, 0, 0, 0)' ? 'hollow' : 'filled'
+      return {
+        colour: style.borderTopColor,
+        shape: [fill, `radius ${style.borderTopLeftRadius}`, `border ${style.borderTopStyle}`, `transform ${style.transform}`, `outline ${style.outlineStyle}`].join(', '),
+        animation: style.animationName
+      }
+    })
   }
 
   const post = (app: FastifyInstance, action: 'heartbeat' | 'stop') => app.inject({ method: 'POST', url: `/api/live/${action}`, headers: AUTH })
@@ -77,7 +110,7 @@ if (chromiumMissing) {
   t.test('offline; a heartbeat, and it says live within 1 s; stop, and offline within 1 s', async (t) => {
     const { app, origin } = await listen(t, { page: ELEMENT })
     const page = await openPage(t, `${origin}/widget-test`)
-    await shows(page, 'offline', 'offline', 5000)
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
     await screenshot(page, 'offline')
 
     await post(app, 'heartbeat')
@@ -99,7 +132,7 @@ if (chromiumMissing) {
     await page.clock.install()
     await page.goto(`${origin}/widget-test`)
     await post(app, 'heartbeat')
-    await shows(page, 'live', 'live · <1 min', 5000)
+    await shows(page, 'live', 'live · <1 min', { timeout: 5000 })
     await page.clock.fastForward('42:00')
     await shows(page, 'live', 'live · 42 min')
     await screenshot(page, 'live-42-min')
@@ -107,16 +140,114 @@ if (chromiumMissing) {
     await shows(page, 'live', 'live · 1 h 5 min')
   })
 
-  t.test('the pulse stops under prefers-reduced-motion', async (t) => {
-    const { app, origin } = await listen(t, { page: ELEMENT })
-    await post(app, 'heartbeat')
-    const page = await openPage(t, `${origin}/widget-test`)
-    await shows(page, 'live', 'live · <1 min', 5000)
-    const animation = () => page.locator('cc-live-status').evaluate((element) =>
-      getComputedStyle(element.shadowRoot!.querySelector('[part=dot]')!).animationName)
-    t.equal(await animation(), 'cc-pulse')
+  t.test('each status has its own word, state attribute and dot, and its shape is not the colour alone', async (t) => {
+    const feed = await startStateFeed(t)
+    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}" retry-ms="50" max-retry-ms="200"></cc-live-status>` })
+    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed', deviceScaleFactor: 2 })
+    await mkdir(DOC_IMAGES, { recursive: true })
+    const seen = new Map<string, { label: string, colour: string, shape: string }>()
+    async function record (state: string, label: string): Promise<void> {
+      await shows(page, state, label, { timeout: 5000 })
+      seen.set(state, { label, ...await dot(page) })
+      await screenshot(page, `widget-${state}`, DOC_IMAGES)
+    }
+
+    await record('connecting', 'connecting…')
+    const sessions = (status: string, fields = {}) => [{ status, since: minutesAgo(3), ...fields }]
+    feed.publish(v2State('working', 1, [EDITING]))
+    await record('working', 'working · 42 min · Opus 4.5 · blog · editing')
+    feed.publish(v2State('waiting', 2, sessions('waiting', { model: 'Opus 4.5', project: 'blog' })))
+    await record('waiting', 'waiting · 42 min · Opus 4.5 · blog')
+    feed.publish(v2State('idle', 3, sessions('idle')))
+    await record('idle', 'idle · 42 min')
+    feed.publish(v2State('live', 4, sessions('live')))
+    await record('live', 'live · 42 min')
+    feed.publish(v2State('offline', 5))
+    await record('offline', 'offline · last seen 2 h ago')
+    await feed.drop()
+    await record('reconnecting', 'reconnecting…')
+
+    const distinct = (key: 'label' | 'shape', states = [...seen.keys()]) => new Set(states.map((state) => seen.get(state)![key])).size
+    t.equal(distinct('label'), seen.size, 'a word for each')
+    const told = ['working', 'waiting', 'idle', 'live', 'offline', 'reconnecting']
+    t.equal(distinct('shape', told), told.length, `a shape for each: ${told.map((state) => `${state}: ${seen.get(state)!.shape}`).join('; ')}`)
+    t.equal(seen.get('connecting')!.shape, seen.get('reconnecting')!.shape, 'connecting and reconnecting share the not-known ring')
+    t.same(await page.evaluate(() => window.states), ['connecting', ...told], 'the host\'s state attribute is the status word')
+  })
+
+  t.test('working pulses, and under prefers-reduced-motion keeps its shape without moving', async (t) => {
+    const feed = await startStateFeed(t)
+    feed.publish(v2State('working', 1, [EDITING]))
+    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
+    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed' })
+    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { timeout: 5000 })
+    const moving = await dot(page)
+    t.equal(moving.animation, 'cc-pulse')
     await page.emulateMedia({ reducedMotion: 'reduce' })
-    t.equal(await animation(), 'none')
+    const still = await dot(page)
+    t.equal(still.animation, 'none')
+    t.equal(still.shape, moving.shape, 'still a dot in a ring')
+    feed.publish(v2State('live', 2))
+    await shows(page, 'live', 'live · 42 min')
+    t.not((await dot(page)).shape, still.shape, 'and still unlike live')
+  })
+
+  t.test('offline: when last seen, coarse, kept current by the minute; nothing when never seen', async (t) => {
+    const feed = await startStateFeed(t)
+    feed.publish(v2State('offline', 1))
+    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
+    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fake' })
+    await shows(page, 'offline', 'offline · last seen 2 h ago', { timeout: 5000 })
+    await page.clock.fastForward('49:00')
+    await shows(page, 'offline', 'offline · last seen 2 h ago', { timeout: 100 })
+    await page.clock.fastForward('01:00')
+    await shows(page, 'offline', 'offline · last seen 3 h ago')
+    feed.publish({ ...v2State('offline', 2), lastSeen: null })
+    await shows(page, 'offline', 'offline')
+  })
+
+  t.test('the activity line of the most relevant session, outside the live region', async (t) => {
+    const feed = await startStateFeed(t)
+    const idle = { status: 'idle', since: minutesAgo(0), model: 'Sonnet 4.5', project: 'docs' }
+    feed.publish(v2State('working', 1, [idle, EDITING]))
+    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
+    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fake' })
+    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { timeout: 5000 })
+    t.equal(await page.getByRole('status').textContent(), 'working', 'the live region holds the status word only')
+
+    // Counts every change to the live region from here on: the activity and the minute count change, the status does not.
+    await page.locator('cc-live-status').evaluate((element) => {
+      const label = element.shadowRoot!.querySelector('[part=label]')!
+      new MutationObserver((changes) => { label.setAttribute('data-changes', String(Number(label.getAttribute('data-changes') ?? 0) + changes.length)) })
+        .observe(label, { childList: true, characterData: true, subtree: true })
+    })
+    feed.publish(v2State('working', 2, [{ ...EDITING, tool: 'reading' }, idle]))
+    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · reading')
+    await page.clock.fastForward('01:00')
+    await shows(page, 'working', 'working · 43 min · Opus 4.5 · blog · reading')
+    t.equal(await page.getByRole('status').getAttribute('data-changes'), null, 'nothing new to announce')
+    await screenshot(page, 'working-reading')
+
+    feed.publish(v2State('working', 3, [{ status: 'working', since: minutesAgo(0) }]))
+    await shows(page, 'working', 'working · 43 min', { timeout: 1000 })
+    t.equal(await page.getByRole('status').getAttribute('data-changes'), null)
+  })
+
+  t.test('hide="activity last-seen" hides those parts, also when set later', async (t) => {
+    const feed = await startStateFeed(t)
+    feed.publish(v2State('working', 1, [EDITING]))
+    const { origin } = await listen(t, {
+      page: `<cc-live-status src="${feed.url}" hide="activity"></cc-live-status> <cc-live-status src="${feed.url}" hide="last-seen since"></cc-live-status> <cc-live-status src="${feed.url}"></cc-live-status>`
+    })
+    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed' })
+    await shows(page, 'working', 'working · 42 min', { timeout: 5000 })
+    await shows(page, 'working', 'working · Opus 4.5 · blog · editing', { index: 1 })
+    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { index: 2 })
+    feed.publish(v2State('offline', 2))
+    await shows(page, 'offline', 'offline · last seen 2 h ago')
+    await shows(page, 'offline', 'offline', { index: 1 })
+    await page.locator('cc-live-status').nth(2).evaluate((element) => element.setAttribute('hide', 'last-seen'))
+    await shows(page, 'offline', 'offline', { index: 2 })
   })
 
   t.test('the src attribute points the element at another origin', async (t) => {
@@ -129,7 +260,7 @@ if (chromiumMissing) {
       element.setAttribute('src', src)
       document.getElementById('shot')!.append(element)
     }, `${elsewhere.origin.replace('http', 'ws')}/ws/live`)
-    await shows(page, 'live', 'live · <1 min', 5000)
+    await shows(page, 'live', 'live · <1 min', { timeout: 5000 })
     t.equal(elsewhere.app.viewers.size, 1)
     t.equal(app.viewers.size, 0)
   })
@@ -139,7 +270,7 @@ if (chromiumMissing) {
     const port = Number(new URL(first.origin).port)
     const page = await openPage(t, `${first.origin}/widget-test`)
     await post(first.app, 'heartbeat')
-    await shows(page, 'live', 'live · <1 min', 5000)
+    await shows(page, 'live', 'live · <1 min', { timeout: 5000 })
 
     await first.app.close()
     await shows(page, 'reconnecting', 'reconnecting…')
@@ -150,7 +281,7 @@ if (chromiumMissing) {
     await second.ready()
     second.liveState.heartbeat('after-restart')
     await second.listen({ port, host: '127.0.0.1' })
-    await shows(page, 'live', 'live · <1 min', 5000)
+    await shows(page, 'live', 'live · <1 min', { timeout: 5000 })
     const states = await page.evaluate(() => window.states)
     t.same(states.slice(states.indexOf('live')), ['live', 'reconnecting', 'live'], 'not offline at any point')
     t.equal(second.viewers.size, 1, 'back on a WebSocket')
@@ -159,7 +290,7 @@ if (chromiumMissing) {
   t.test('behind a proxy that refuses WebSocket, SSE carries the state', async (t) => {
     const { app, origin } = await listen(t, { page: ELEMENT })
     const page = await openPage(t, `${await startNoWebSocketProxy(t, origin)}/widget-test`)
-    await shows(page, 'offline', 'offline', 5000)
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
     await post(app, 'heartbeat')
     await shows(page, 'live', 'live · <1 min')
     await screenshot(page, 'live-over-sse')
@@ -172,7 +303,7 @@ if (chromiumMissing) {
   t.test('when SSE is refused too, polling the JSON snapshot carries the state', async (t) => {
     const { app, origin } = await listen(t, { page: '<cc-live-status retry-ms="50" poll-ms="100"></cc-live-status>' })
     const page = await openPage(t, `${await startNoWebSocketProxy(t, origin, { refuseEventStream: true })}/widget-test`)
-    await shows(page, 'offline', 'offline', 5000)
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
     await post(app, 'heartbeat')
     await shows(page, 'live', 'live · <1 min')
     t.equal(app.sseStreams.size + app.viewers.size, 0)
@@ -195,7 +326,7 @@ if (chromiumMissing) {
   t.test('a page hidden for long drops its connection and reconnects when visible again', async (t) => {
     const { origin } = await listen(t, { page: '<cc-live-status hidden-ms="100"></cc-live-status>' })
     const page = await openPage(t, `${origin}/widget-test`)
-    await shows(page, 'offline', 'offline', 5000)
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
     const setHidden = (hidden: boolean) => page.evaluate((hidden) => {
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden })
       document.dispatchEvent(new Event('visibilitychange'))
