@@ -81,9 +81,9 @@ export class Crowd {
     })
   }
 
-  /** Viewers whose latest message is not `state`: each of them missed it. */
-  notHaving (state: string): number {
-    return this.#viewers.filter((viewer) => viewer.last !== state).length
+  /** Viewers whose latest message is not the expected state: each of them missed it. */
+  notHaving (expected: (state: string) => boolean): number {
+    return this.#viewers.filter((viewer) => !expected(viewer.last)).length
   }
 
   close (): void {

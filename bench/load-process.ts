@@ -23,7 +23,6 @@ export interface LoadCounts {
   duplicated: number
 }
 
-const OFFLINE = JSON.stringify({ active: false, since: null, sessions: 0 })
 const SESSION = '{"session_id":"bench"}'
 /** Longer than any fan-out could honestly take: past it, the viewers still waiting missed the change. */
 const DELIVERY_TIMEOUT_MS = 15_000
@@ -48,7 +47,7 @@ class Load {
       const sentAt = performance.now()
       const [deliveredAt, answer] = await Promise.all([delivered, serverRequest(this.#port, 'POST', `/api/live/${this.#active ? 'stop' : 'heartbeat'}`, SESSION)])
       this.#active = !this.#active
-      this.#missed += this.#crowd.notHaving(answer.body)
+      this.#missed += this.#crowd.notHaving((state) => state === answer.body)
       return deliveredAt - sentAt
     })
   }
@@ -61,7 +60,7 @@ class Load {
     return this.#measure(async () => {
       const expiredAt = await this.#crowd.nextChange(ttlSeconds * 1000 + DELIVERY_TIMEOUT_MS)
       this.#active = false
-      this.#missed += this.#crowd.notHaving(OFFLINE)
+      this.#missed += this.#crowd.notHaving((state) => !state.includes('"active":true'))
       // From when the heartbeat was sent, so lateness is overstated by its latency, never understated.
       return expiredAt - (sentAt + ttlSeconds * 1000)
     })

@@ -9,7 +9,8 @@ declare module 'fastify' {
 
 /** Decorates the instance with the one live-state store and its expiry timer, and logs each public change. */
 export default fp(async function liveState (fastify) {
-  const store = new LiveState({ ttlMs: fastify.config.ttlMs, clock: fastify.clock })
+  const { ttlMs, CC_LIVE_MAX_SESSIONS, publicFields } = fastify.config
+  const store = new LiveState({ ttlMs, maxSessions: CC_LIVE_MAX_SESSIONS, publicFields, clock: fastify.clock })
   store.onChange(({ state }) => fastify.log.info({ state }, 'live state changed'))
   fastify.decorate('liveState', store)
   fastify.addHook('onClose', async () => store.close())

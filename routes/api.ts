@@ -2,18 +2,15 @@ import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import authFailureLimit from '../plugins/auth-failure-limit.js'
 import { errorBody, isErrorCode } from '../src/errors.js'
+import { sessionBodySchema } from '../src/heartbeat-schema.js'
+import type { Activity, SessionStatus } from '../src/public-state.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
 interface SessionBody {
   session_id?: string
+  status?: SessionStatus
+  activity?: Activity
 }
-
-const sessionBodySchema = {
-  type: 'object',
-  properties: {
-    session_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }
-  }
-} as const
 
 const MAX_BODY_BYTES = 4096
 
@@ -29,7 +26,7 @@ const api: FastifyPluginAsync = async function api (fastify) {
     // Its errors carry a catalogued code (FST_BEARER_AUTH_*): a 401 has the shape of every other error.
     errorResponse: (error) => {
       const { code } = error as FastifyError
-      return isErrorCode(code) ? errorBody(code, error.message) : errorBody('FST_BEARER_AUTH_INVALID_AUTHORIZATION_HEADER')
+      return errorBody(isErrorCode(code) ? code : 'FST_BEARER_AUTH_INVALID_AUTHORIZATION_HEADER', error.message)
     }
   })
   fastify.addHook('onSend', async (_request, reply) => {
@@ -50,10 +47,18 @@ const api: FastifyPluginAsync = async function api (fastify) {
   })
 
   const schema = { body: sessionBodySchema }
-  fastify.post<{ Body: SessionBody }>('/heartbeat', { schema }, async (request, reply) =>
-    sendSnapshot(reply, fastify.liveState.heartbeat(request.body.session_id)))
+  const store = fastify.liveState
+  fastify.post<{ Body: SessionBody }>('/heartbeat', { schema }, async (request, reply) => {
+    const { session_id: sessionId, status, activity } = request.body
+    const result = await store.heartbeat({ sessionId, status, activity })
+    if (result.snapshot !== undefined) return sendSnapshot(reply, result.snapshot)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))))
+    return reply.sendError('CC_LIVE_TOO_MANY_SESSIONS')
+  })
   fastify.post<{ Body: SessionBody }>('/stop', { schema }, async (request, reply) =>
-    sendSnapshot(reply, fastify.liveState.stop(request.body.session_id)))
+    sendSnapshot(reply, await store.stop(request.body.session_id)))
+  // For the laptop's doctor: proves the endpoint and the key without changing anything.
+  fastify.post('/check', async (_request, reply) => reply.code(204).send())
 }
 
 export default api

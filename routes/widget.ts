@@ -2,14 +2,19 @@ import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import { createAsset } from '../src/asset.js'
 import { renderBadge } from '../src/badge.js'
+import type { Status } from '../src/public-state.js'
 import { demoPage } from './demo-page.js'
 
 /** Next to this file in both layouts: client/ beside routes/ in the sources, and in dist/ after the build. */
 const CLIENT_FILE = new URL('../client/cc-live-status.js', import.meta.url)
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 
-const BADGE = {
+/** The badge for each status, rendered once: green while working or live, yellow waiting, blue idle, grey offline. */
+const BADGE: Record<Status, string> = {
+  working: renderBadge('claude code', 'working', '#4c1'),
+  waiting: renderBadge('claude code', 'waiting', '#dfb317'),
   live: renderBadge('claude code', 'live', '#4c1'),
+  idle: renderBadge('claude code', 'idle', '#007ec6'),
   offline: renderBadge('claude code', 'offline', '#9f9f9f')
 }
 
@@ -36,7 +41,7 @@ const widget: FastifyPluginAsync = async function widget (fastify) {
   fastify.get('/ws/live/badge.svg', async (_request, reply) => reply
     .type('image/svg+xml; charset=utf-8')
     .header('cache-control', 'no-cache, max-age=0')
-    .send(fastify.liveState.snapshot.state.active ? BADGE.live : BADGE.offline))
+    .send(BADGE[fastify.liveState.snapshot.state.status]))
 
   fastify.get('/ws/live/demo', async (_request, reply) => reply
     .type('text/html; charset=utf-8')

@@ -1,5 +1,6 @@
 import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
+import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080
@@ -20,6 +21,9 @@ export interface EnvSettings {
   CC_LIVE_MAX_VIEWERS_PER_IP: number
   /** comma-separated; empty: any origin */
   CC_LIVE_ALLOWED_ORIGINS: string
+  CC_LIVE_MAX_SESSIONS: number
+  /** comma-separated activity fields published; empty: none */
+  CC_LIVE_PUBLIC_FIELDS: string
 }
 
 /** Every setting, with what is derived from the text ones, ready to use. */
@@ -30,6 +34,8 @@ export interface Config extends EnvSettings {
   readonly trustsProxy: ProxyTrust
   /** Origins whose pages may subscribe; null: any. */
   readonly allowedOrigins: ReadonlySet<string> | null
+  /** The activity fields the server publishes. */
+  readonly publicFields: ReadonlySet<ActivityField>
 }
 
 /** The JSON schema @fastify/env validates the environment with (coercing numbers, applying defaults). */
@@ -47,7 +53,9 @@ export const configSchema = {
     CC_LIVE_STATE_FILE: { type: 'string', default: '' },
     CC_LIVE_MAX_VIEWERS: { type: 'integer', minimum: 1, default: 10000 },
     CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
-    CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' }
+    CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
+    CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: 10000, default: 64 },
+    CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') }
   }
 } as const
 
@@ -90,8 +98,15 @@ export function deriveConfig (env: EnvSettings): Config {
     ttlMs: env.CC_LIVE_TTL_SECONDS * 1000,
     pingMs: env.CC_LIVE_PING_SECONDS * 1000,
     trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
-    allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS)))
+    allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS))),
+    publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS)))
   }
+}
+
+function parsePublicFields (entries: readonly string[]): ReadonlySet<ActivityField> {
+  const unknown = entries.find((entry) => !(ACTIVITY_FIELDS as readonly string[]).includes(entry))
+  if (unknown !== undefined) throw new Error(`"${unknown}" is not one of ${ACTIVITY_FIELDS.join(', ')}`)
+  return new Set(entries as ActivityField[])
 }
 
 function derived<Value> (variable: string, derive: () => Value): Value {

@@ -24,6 +24,7 @@ export const API_ERRORS = {
   FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, message: 'body over 4 KiB' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { statusCode: 415, message: 'body is not application/json' },
   CC_LIVE_AUTH_RATE_LIMITED: { statusCode: 429, message: 'too many failed authentications from this address' },
+  CC_LIVE_TOO_MANY_SESSIONS: { statusCode: 429, message: 'too many live sessions; retry when one has ended' },
   CC_LIVE_INTERNAL: { statusCode: 500, message: 'internal error' },
   CC_LIVE_TOO_MANY_VIEWERS: { statusCode: 503, message: 'too many viewers, try again later' }
 } as const satisfies Record<string, CataloguedError>

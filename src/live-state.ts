@@ -1,83 +1,191 @@
 import { systemClock, type Clock, type Timer } from './clock.js'
-import { createSnapshot, OFFLINE, type Snapshot } from './public-state.js'
+import {
+  ACTIVITY_FIELDS, INITIAL, snapshotOf, stateContent,
+  type Activity, type ActivityField, type SessionStatus, type Snapshot, type StateContent
+} from './public-state.js'
 
 /** The session a heartbeat without a body belongs to; outside the id alphabet, so no client id can collide. */
 export const DEFAULT_SESSION = '(default)'
 
 export interface LiveStateOptions {
   ttlMs: number
+  /** Live sessions at most; a heartbeat for one more is refused until one ends. */
+  maxSessions: number
+  /** The activity fields published; the others are dropped on arrival, never stored. */
+  publicFields: ReadonlySet<ActivityField>
   clock?: Clock
 }
 
+export interface Heartbeat {
+  /** DEFAULT_SESSION when absent. */
+  sessionId?: string
+  /** Absent: the session keeps its status (`live` for a new one). */
+  status?: SessionStatus
+  /** Absent: the session keeps its activity. Present: it replaces it. */
+  activity?: Activity
+}
+
+export type HeartbeatResult =
+  | { snapshot: Snapshot, retryAfterMs?: undefined }
+  /** A new session over the cap: nothing changed; try again when the earliest session expires. */
+  | { retryAfterMs: number, snapshot?: undefined }
+
 export type ChangeListener = (snapshot: Snapshot) => void
 
-/** Everything needed to bring the sessions back after a restart: wall-clock times in ms. */
+/** A saved session; wall-clock times in ms, so they mean something to the next process. */
 export interface SessionRecord {
+  readonly id: string
+  readonly expiresAtMs: number
+  readonly status: SessionStatus
+  readonly statusSinceMs: number
+  readonly activity: Activity
+}
+
+/** Everything needed to bring the state back after a restart. */
+export interface StoreRecord {
+  readonly seq: number
   readonly sinceMs: number | null
-  readonly expiries: ReadonlyArray<readonly [sessionId: string, expiresAtMs: number]>
+  readonly lastSeenMs: number | null
+  readonly sessions: readonly SessionRecord[]
+}
+
+interface Session {
+  status: SessionStatus
+  /** Wall clock: when it entered its status. */
+  statusSinceMs: number
+  /** Only the public fields. */
+  activity: Activity
+  /** On the monotonic clock: when it expires. */
+  deadline: number
+  /** The same moment on the wall clock as it read at the heartbeat: what a saved record holds. */
+  expiresAtMs: number
+  /** When it last changed publicly, as a count: orders the activity list without ties. */
+  changeOrder: number
 }
 
 /**
- * Which Claude Code sessions are live. Each session lives until ttl after its
- * last heartbeat; one timer is armed for the earliest deadline. Change listeners
- * hear only when the public state (active, since, sessions) changes; sessions
- * listeners hear every mutation, deadlines included, for whoever persists them.
+ * Which Claude Code sessions are live and what they are doing. Each session lives until ttl
+ * after its last heartbeat; one timer is armed for the earliest deadline. Deadlines run on the
+ * monotonic clock; the wall clock only dates `since`, `lastSeen` and each status.
+ *
+ * Change listeners hear each change of the public state, once, with its seq; sessions listeners
+ * hear every mutation, deadlines included, for whoever persists them.
  */
 export class LiveState {
   readonly #ttlMs: number
+  readonly #maxSessions: number
+  readonly #publicFields: ReadonlySet<ActivityField>
   readonly #clock: Clock
-  readonly #expiries = new Map<string, number>()
+  readonly #sessions = new Map<string, Session>()
   readonly #listeners = new Set<ChangeListener>()
   readonly #sessionsListeners = new Set<() => void>()
   #sinceMs: number | null = null
-  #publishedSinceMs: number | null = null
-  #snapshot: Snapshot = OFFLINE
+  #lastSeenMs: number | null = null
+  #changes = 0
+  #snapshot: Snapshot = INITIAL
+  #content: StateContent = stateContent({ sinceMs: null, lastSeenMs: null, sessions: [] })
   #timer: Timer | null = null
   #timerDeadline = Infinity
 
-  constructor ({ ttlMs, clock = systemClock }: LiveStateOptions) {
+  constructor ({ ttlMs, maxSessions, publicFields, clock = systemClock }: LiveStateOptions) {
     if (!(ttlMs > 0)) throw new RangeError('ttlMs must be a positive number')
     this.#ttlMs = ttlMs
+    this.#maxSessions = maxSessions
+    this.#publicFields = publicFields
     this.#clock = clock
   }
 
+  /** The current public state: what a viewer joining now is sent first. */
   get snapshot (): Snapshot {
     return this.#snapshot
   }
 
-  /** Marks the session alive until ttl from now. */
-  heartbeat (sessionId: string = DEFAULT_SESSION): Snapshot {
+  /** Marks the session alive until ttl from now, with its status and activity if given. */
+  async heartbeat ({ sessionId = DEFAULT_SESSION, status, activity }: Heartbeat = {}): Promise<HeartbeatResult> {
     const now = this.#clock.now()
+    const wallNow = this.#clock.wallNow()
     this.#dropExpired(now)
-    if (this.#expiries.size === 0) this.#sinceMs = now
-    this.#expiries.set(sessionId, now + this.#ttlMs)
-    return this.#commit()
+    const session = this.#sessions.get(sessionId)
+    if (session === undefined && this.#sessions.size >= this.#maxSessions) {
+      return { retryAfterMs: Math.max(0, this.#earliestDeadline() - now) }
+    }
+    if (this.#sessions.size === 0) this.#sinceMs = wallNow
+    const shared = activity === undefined ? undefined : this.#shared(activity)
+    if (session === undefined) {
+      this.#sessions.set(sessionId, {
+        deadline: now + this.#ttlMs,
+        expiresAtMs: wallNow + this.#ttlMs,
+        status: status ?? 'live',
+        statusSinceMs: wallNow,
+        activity: shared ?? {},
+        changeOrder: ++this.#changes
+      })
+    } else {
+      session.deadline = now + this.#ttlMs
+      session.expiresAtMs = wallNow + this.#ttlMs
+      const statusChanged = status !== undefined && status !== session.status
+      const activityChanged = shared !== undefined && !sameActivity(shared, session.activity)
+      if (statusChanged) {
+        session.status = status
+        session.statusSinceMs = wallNow
+      }
+      if (activityChanged) session.activity = shared
+      if (statusChanged || activityChanged) session.changeOrder = ++this.#changes
+    }
+    return { snapshot: this.#commit() }
   }
 
   /** Ends one session, or every session when no id is given. */
-  stop (sessionId?: string): Snapshot {
+  async stop (sessionId?: string): Promise<Snapshot> {
     this.#dropExpired(this.#clock.now())
-    if (sessionId === undefined) this.#expiries.clear()
-    else this.#expiries.delete(sessionId)
+    if (sessionId === undefined) this.#sessions.clear()
+    else this.#sessions.delete(sessionId)
     return this.#commit()
   }
 
   /**
-   * Replaces the sessions with a saved record. Sessions already expired are
-   * dropped, and none outlives ttl from now, whatever the record says.
+   * Replaces the state with a saved record. Sessions already expired are dropped, none outlives
+   * ttl from now whatever the record says, and no time is later than now. The seq goes on from the
+   * saved one, so it never goes backwards, and stays if the public state is what it was.
    */
-  restore ({ sinceMs, expiries }: SessionRecord): Snapshot {
+  restore ({ seq, sinceMs, lastSeenMs, sessions }: StoreRecord): Snapshot {
+    // The state as it was published with `seq`: if nothing has changed since, it keeps that seq.
+    this.#content = stateContent({ sinceMs, lastSeenMs, sessions: sessions.toReversed() })
+    this.#snapshot = snapshotOf(this.#content, seq)
     const now = this.#clock.now()
-    this.#expiries.clear()
-    for (const [sessionId, expiresAtMs] of expiries) {
-      if (expiresAtMs > now) this.#expiries.set(sessionId, Math.min(expiresAtMs, now + this.#ttlMs))
+    const wallNow = this.#clock.wallNow()
+    this.#sessions.clear()
+    let lastExpiryMs: number | null = null
+    for (const { id, expiresAtMs, status, statusSinceMs, activity } of sessions) {
+      const remainingMs = Math.min(expiresAtMs - wallNow, this.#ttlMs)
+      if (remainingMs <= 0) {
+        lastExpiryMs = Math.max(lastExpiryMs ?? -Infinity, Math.min(expiresAtMs, wallNow))
+        continue
+      }
+      this.#sessions.set(id, {
+        deadline: now + remainingMs,
+        expiresAtMs: wallNow + remainingMs,
+        status,
+        statusSinceMs: Math.min(statusSinceMs, wallNow),
+        activity: this.#shared(activity),
+        changeOrder: ++this.#changes
+      })
     }
-    this.#sinceMs = Math.min(sinceMs ?? now, now)
+    this.#sinceMs = this.#sessions.size === 0 ? null : Math.min(sinceMs ?? wallNow, wallNow)
+    // Sessions that ended while no process was running went offline at their deadline.
+    this.#lastSeenMs = this.#sessions.size === 0 && lastExpiryMs !== null ? lastExpiryMs : lastSeenMs
     return this.#commit()
   }
 
-  toRecord (): SessionRecord {
-    return { sinceMs: this.#sinceMs, expiries: [...this.#expiries] }
+  toRecord (): StoreRecord {
+    return {
+      seq: this.#snapshot.state.seq,
+      sinceMs: this.#sinceMs,
+      lastSeenMs: this.#lastSeenMs,
+      // Least recently changed first, so a restore that numbers them in turn keeps their order.
+      sessions: [...this.#sessions].sort(([, a], [, b]) => a.changeOrder - b.changeOrder)
+        .map(([id, { expiresAtMs, status, statusSinceMs, activity }]) => ({ id, expiresAtMs, status, statusSinceMs, activity }))
+    }
   }
 
   onChange (listener: ChangeListener): () => void {
@@ -97,19 +205,38 @@ export class LiveState {
     this.#sessionsListeners.clear()
   }
 
+  #shared (activity: Activity): Activity {
+    const shared: Activity = {}
+    for (const field of ACTIVITY_FIELDS) {
+      const value = activity[field]
+      if (value !== undefined && this.#publicFields.has(field)) shared[field] = value
+    }
+    return shared
+  }
+
   #dropExpired (now: number): void {
-    for (const [id, expiresAt] of this.#expiries) {
-      if (expiresAt <= now) this.#expiries.delete(id)
+    for (const [id, session] of this.#sessions) {
+      if (session.deadline <= now) this.#sessions.delete(id)
     }
   }
 
+  #earliestDeadline (): number {
+    let earliest = Infinity
+    for (const { deadline } of this.#sessions.values()) earliest = Math.min(earliest, deadline)
+    return earliest
+  }
+
   #commit (): Snapshot {
-    if (this.#expiries.size === 0) this.#sinceMs = null
+    if (this.#sessions.size === 0 && this.#sinceMs !== null) {
+      this.#sinceMs = null
+      this.#lastSeenMs = this.#clock.wallNow()
+    }
     this.#schedule()
-    const sessions = this.#expiries.size
-    if (sessions !== this.#snapshot.state.sessions || this.#sinceMs !== this.#publishedSinceMs) {
-      this.#publishedSinceMs = this.#sinceMs
-      this.#snapshot = createSnapshot(sessions, this.#sinceMs)
+    const sessions = [...this.#sessions.values()].sort((a, b) => b.changeOrder - a.changeOrder)
+    const content = stateContent({ sinceMs: this.#sinceMs, lastSeenMs: this.#lastSeenMs, sessions })
+    if (content !== this.#content) {
+      this.#content = content
+      this.#snapshot = snapshotOf(content, this.#snapshot.state.seq + 1)
       for (const listener of this.#listeners) listener(this.#snapshot)
     }
     for (const listener of this.#sessionsListeners) listener()
@@ -117,10 +244,7 @@ export class LiveState {
   }
 
   #schedule (): void {
-    let earliest = Infinity
-    for (const expiresAt of this.#expiries.values()) {
-      if (expiresAt < earliest) earliest = expiresAt
-    }
+    const earliest = this.#earliestDeadline()
     if (earliest === this.#timerDeadline) return
     this.#timer?.cancel()
     this.#timerDeadline = earliest
@@ -135,6 +259,10 @@ export class LiveState {
     this.#dropExpired(this.#clock.now())
     this.#commit()
   }
+}
+
+function sameActivity (a: Activity, b: Activity): boolean {
+  return ACTIVITY_FIELDS.every((field) => a[field] === b[field])
 }
 
 function subscribe<Listener> (listeners: Set<Listener>, listener: Listener): () => void {

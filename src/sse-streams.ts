@@ -19,9 +19,12 @@ export function wantsEventStream (accept: string | undefined): boolean {
   return accept?.includes('text/event-stream') === true
 }
 
-/** The state as one SSE event: the snapshot's JSON, not a second serialization. */
+/**
+ * The state as one SSE event, its seq as the event id: the snapshot's JSON, not a second
+ * serialization. A client reconnecting with Last-Event-ID gets the current state at once anyway.
+ */
 export function sseEvent (snapshot: Snapshot): Buffer {
-  return Buffer.from(`data: ${snapshot.json}\n\n`)
+  return Buffer.from(`id: ${snapshot.state.seq}\ndata: ${snapshot.json}\n\n`)
 }
 
 /**

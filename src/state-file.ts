@@ -1,28 +1,46 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { SessionRecord } from './live-state.js'
+import type { SessionRecord, StoreRecord } from './live-state.js'
+import { ACTIVITY_FIELDS, SESSION_STATUSES, type Activity } from './public-state.js'
 
-const FORMAT_VERSION = 1
+const FORMAT_VERSION = 2
 
-export function serializeSessions ({ sinceMs, expiries }: SessionRecord): string {
-  return JSON.stringify({ version: FORMAT_VERSION, sinceMs, expiries })
+export function serializeSessions (record: StoreRecord): string {
+  return JSON.stringify({ version: FORMAT_VERSION, ...record })
 }
 
-/** Parses a state file's text; throws, saying what is wrong, for anything but a well-formed record. */
-export function parseSessions (text: string): SessionRecord {
+/**
+ * Parses a state file's text; throws, saying what is wrong, for anything but a well-formed record.
+ * Version 1 files (sessions and deadlines only, from before statuses) are read as sessions that
+ * report no status, so a deploy across the upgrade keeps them live.
+ */
+export function parseSessions (text: string): StoreRecord {
   const data: unknown = JSON.parse(text)
-  if (!isObject(data) || data.version !== FORMAT_VERSION) throw new Error(`not a version ${FORMAT_VERSION} state file`)
-  const { sinceMs, expiries } = data
-  if (!(sinceMs === null || Number.isFinite(sinceMs))) throw new Error('sinceMs is neither null nor a number')
+  if (!isObject(data)) throw new Error('not a state file')
+  if (data.version === 1) return parseVersion1(data)
+  if (data.version !== FORMAT_VERSION) throw new Error(`not a version 1 or ${FORMAT_VERSION} state file`)
+  const { seq, sinceMs, lastSeenMs, sessions } = data
+  if (!(Number.isSafeInteger(seq) && (seq as number) >= 0)) throw new Error('seq is not a count')
+  if (!isTimeOrNull(sinceMs)) throw new Error('sinceMs is neither null nor a number')
+  if (!isTimeOrNull(lastSeenMs)) throw new Error('lastSeenMs is neither null nor a number')
+  if (!Array.isArray(sessions) || !sessions.every(isSessionRecord)) throw new Error('sessions is not a list of sessions')
+  if (sinceMs === null && sessions.length > 0) throw new Error('sessions without a start time')
+  return { seq: seq as number, sinceMs, lastSeenMs, sessions }
+}
+
+function parseVersion1 ({ sinceMs, expiries }: Record<string, unknown>): StoreRecord {
+  if (!isTimeOrNull(sinceMs)) throw new Error('sinceMs is neither null nor a number')
   if (!Array.isArray(expiries) || !expiries.every(isExpiry)) throw new Error('expiries is not a list of [session id, time]')
   if (sinceMs === null && expiries.length > 0) throw new Error('sessions without a start time')
-  return { sinceMs: sinceMs as number | null, expiries }
+  const sessions = expiries.map(([id, expiresAtMs]): SessionRecord =>
+    ({ id, expiresAtMs, status: 'live', statusSinceMs: sinceMs as number, activity: {} }))
+  return { seq: 0, sinceMs, lastSeenMs: null, sessions }
 }
 
 export interface LoadedSessions {
   /** null when there is nothing usable: no file, or one that cannot be read or parsed */
-  record: SessionRecord | null
+  record: StoreRecord | null
   /** why a file that exists could not be used */
   problem?: string
 }
@@ -126,4 +144,20 @@ function isObject (value: unknown): value is Record<string, unknown> {
 function isExpiry (value: unknown): value is [string, number] {
   return Array.isArray(value) && value.length === 2 &&
     typeof value[0] === 'string' && value[0].length > 0 && Number.isFinite(value[1])
+}
+
+function isTimeOrNull (value: unknown): value is number | null {
+  return value === null || Number.isFinite(value)
+}
+
+function isSessionRecord (value: unknown): value is SessionRecord {
+  if (!isObject(value)) return false
+  const { id, expiresAtMs, status, statusSinceMs, activity } = value
+  return typeof id === 'string' && id.length > 0 && Number.isFinite(expiresAtMs) && Number.isFinite(statusSinceMs) &&
+    (SESSION_STATUSES as readonly unknown[]).includes(status) && isActivity(activity)
+}
+
+function isActivity (value: unknown): value is Activity {
+  return isObject(value) && Object.entries(value).every(([field, text]) =>
+    (ACTIVITY_FIELDS as readonly string[]).includes(field) && typeof text === 'string')
 }

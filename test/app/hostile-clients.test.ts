@@ -75,7 +75,7 @@ t.test('slowloris: headers dribbled a line at a time are cut at the headers time
   t.same(app.liveState.snapshot.state.sessions, 0, 'and changed nothing')
 
   t.ok(Date.now() - viewerSince > SHORT.requestMs, 'the viewer has been connected longer than any request may take')
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await viewer.nth(2)).active, true, 'yet it is still connected and served: timeouts end at the upgrade')
   viewer.socket.close()
 })
@@ -103,7 +103,7 @@ t.test('a viewer flooding small messages is cut; another viewer is served meanwh
   const flooderClosed = closeCode(flooder.socket)
   for (let i = 0; i < 10_000 && flooder.socket.readyState === flooder.socket.OPEN; i++) flooder.socket.send('x')
   t.equal(await flooderClosed, 1006, 'terminated')
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await healthy.nth(2)).active, true)
   t.equal(app.viewers.size, 1)
   healthy.socket.close()

@@ -279,7 +279,7 @@ if (chromiumMissing) {
     const second = buildApp({ env: TEST_ENV })
     t.teardown(() => second.close())
     await second.ready()
-    second.liveState.heartbeat('after-restart')
+    second.liveState.heartbeat({ sessionId: 'after-restart' })
     await second.listen({ port, host: '127.0.0.1' })
     await shows(page, 'live', 'live · <1 min', { timeout: 5000 })
     const states = await page.evaluate(() => window.states)

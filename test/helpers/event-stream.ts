@@ -8,9 +8,9 @@ export interface EventStream {
   close (): void
 }
 
-export async function openEventStream (url: string): Promise<EventStream> {
+export async function openEventStream (url: string, headers: Record<string, string> = {}): Promise<EventStream> {
   // Its own connection (no agent), so nothing else is left open on the server when the test closes it.
-  const request = get(url, { headers: { accept: 'text/event-stream' }, agent: false })
+  const request = get(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false })
   const response = await new Promise<IncomingMessage>((resolve, reject) => request.once('response', resolve).once('error', reject))
   response.setEncoding('utf8')
   const chunks = response[Symbol.asyncIterator]()

@@ -6,17 +6,28 @@ interface Pending {
   cancelled: boolean
 }
 
-/** A clock that moves only when told to, firing due timers in deadline order. */
+const START = Date.parse('2026-01-01T00:00:00.000Z')
+
+/**
+ * A clock that moves only when told to, firing due timers in deadline order. The monotonic time
+ * starts at 0 and the wall clock at `start`; both advance together, and stepWall() moves the wall
+ * clock alone, as an NTP step or a hand-set system clock would.
+ */
 export class FakeClock implements Clock {
-  #now: number
+  #now = 0
+  #wallOffset: number
   #pending: Pending[] = []
 
-  constructor (start = Date.parse('2026-01-01T00:00:00.000Z')) {
-    this.#now = start
+  constructor (start = START) {
+    this.#wallOffset = start
   }
 
   now (): number {
     return this.#now
+  }
+
+  wallNow (): number {
+    return this.#now + this.#wallOffset
   }
 
   setTimer (callback: () => void, delayMs: number): Timer {
@@ -25,7 +36,7 @@ export class FakeClock implements Clock {
     return { cancel: () => { entry.cancelled = true } }
   }
 
-  /** Timers armed and not yet fired or cancelled. */
+  /** Timers armed and not yet fired or cancelled, as monotonic times. */
   get armed (): number[] {
     return this.#pending.filter((entry) => !entry.cancelled).map((entry) => entry.at)
   }
@@ -43,5 +54,10 @@ export class FakeClock implements Clock {
     }
     this.#pending = this.#pending.filter((entry) => !entry.cancelled)
     this.#now = target
+  }
+
+  /** Moves the wall clock by `ms` (negative: back) without any time passing. */
+  stepWall (ms: number): void {
+    this.#wallOffset += ms
   }
 }

@@ -13,7 +13,7 @@ import { buildApp } from '../../src/app.js'
 import type { PublicState } from '../../src/public-state.js'
 import { TEST_ENV, TEST_KEY } from '../helpers/app.js'
 import { freePort } from '../helpers/ports.js'
-import { OFFLINE } from '../helpers/states.js'
+import { IS_OFFLINE } from '../helpers/states.js'
 
 const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url))
 const INTERVAL_SECONDS = 0.2
@@ -340,7 +340,7 @@ t.test('a SessionEnd right after the SessionStart still ends the loop it started
   assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A)), 'stop.sh')
   await stop
   await eventually(() => user.loops().length === 0, 'the loop has ended')
-  t.same(server.state(), OFFLINE, 'offline, and no heartbeat came after the stop')
+  t.match(server.state(), IS_OFFLINE, 'offline, and no heartbeat came after the stop')
   t.same(await readdir(user.stateDir), [], 'no state left')
 })
 
@@ -478,7 +478,7 @@ t.test('a session without an id, from no stdin or input that is not the JSON, is
   const stop = server.nextRequest((request) => request.action === 'stop')
   assertQuiet(t, await claudeCode.run('stop.sh', null), 'stop.sh without stdin')
   t.match(await stop, { sessionId: undefined, statusCode: 200 }, 'alone, the default session sends stop')
-  t.same(server.state(), OFFLINE, 'which ends it')
+  t.match(server.state(), IS_OFFLINE, 'which ends it')
 })
 
 t.test('stale pid files are swept, and a pid now used by another process is never taken for a loop', async (t) => {
@@ -571,5 +571,5 @@ t.test('without endpoint or key, or with a key that is no bearer token, the hook
   t.same(user.leftovers(), [], 'no loop for a key that is not a bearer token')
   t.match(user.log(), 'CC_LIVE_API_KEY has characters a bearer token cannot have', 'the log says why')
   t.same(requests, [], 'the server heard nothing')
-  t.same(server.state(), OFFLINE)
+  t.match(server.state(), IS_OFFLINE)
 })

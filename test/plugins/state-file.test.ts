@@ -7,7 +7,7 @@ import { FakeClock } from '../helpers/fake-clock.js'
 import { captureLogs } from '../helpers/logs.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { injectViewer } from '../helpers/viewer.js'
-import { OFFLINE } from '../helpers/states.js'
+import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 
@@ -35,9 +35,9 @@ t.test('a restart brings back every live session with its since, and viewers see
   const viewer = await injectViewer(second.app)
   t.same(await viewer.upTo(1), [live], "a viewer's first message is the live state")
   second.clock.advance(40_000)
-  t.same((await viewer.nth(2)), { ...live, sessions: 1 }, 'a expires at its own deadline')
+  t.same((await viewer.nth(2)), { ...live, seq: live.seq + 1, sessions: 1, activity: live.activity.slice(0, 1) }, 'a expires at its own deadline')
   second.clock.advance(5000)
-  t.same((await viewer.nth(3)), OFFLINE, 'then b at its own')
+  t.same((await viewer.nth(3)), { ...IS_OFFLINE, seq: live.seq + 2, lastSeen: new Date(START + 65_000).toISOString() }, 'then b at its own')
   viewer.socket.terminate()
 })
 
@@ -51,9 +51,9 @@ t.test('a heartbeat that only extends a deadline is saved too', async (t) => {
 
   // Past the first deadline (START + 60 s), before the extended one (START + 110 s).
   const second = await run(t, path, START + 100_000)
-  t.same(second.app.liveState.snapshot.state, { active: true, since: new Date(START).toISOString(), sessions: 1 })
+  t.match(second.app.liveState.snapshot.state, { active: true, since: new Date(START).toISOString(), sessions: 1 })
   second.clock.advance(10_000)
-  t.same(second.app.liveState.snapshot.state, OFFLINE)
+  t.match(second.app.liveState.snapshot.state, { ...IS_OFFLINE, lastSeen: new Date(START + 110_000).toISOString() })
 })
 
 t.test('sessions that expired while the service was down are not restored', async (t) => {
@@ -62,7 +62,7 @@ t.test('sessions that expired while the service was down are not restored', asyn
   await first.post('/api/live/heartbeat', 'a')
   await first.app.close()
   const second = await run(t, path, START + 60_000)
-  t.same(second.app.liveState.snapshot.state, OFFLINE)
+  t.match(second.app.liveState.snapshot.state, { ...IS_OFFLINE, lastSeen: new Date(START + 60_000).toISOString() }, 'last seen when it expired')
 })
 
 t.test('a stop is saved: after a restart the session stays ended', async (t) => {
@@ -72,7 +72,8 @@ t.test('a stop is saved: after a restart the session stays ended', async (t) => 
   await first.post('/api/live/heartbeat', 'b')
   await first.post('/api/live/stop', 'a')
   await first.app.close()
-  t.same(parseSessions(await readFile(path, 'utf8')), { sinceMs: START, expiries: [['b', START + 60_000]] })
+  t.match(parseSessions(await readFile(path, 'utf8')), { sinceMs: START, sessions: [{ id: 'b', expiresAtMs: START + 60_000 }] })
+  t.equal(parseSessions(await readFile(path, 'utf8')).sessions.length, 1)
   const second = await run(t, path, START + 1000)
   t.equal(second.app.liveState.snapshot.state.sessions, 1)
 })
@@ -110,7 +111,7 @@ t.test('a corrupt or unreadable file is a clean start with a warning, never a cr
     t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200, `${name}: the service works`)
     await app.close()
   }
-  t.same(parseSessions(await readFile(join(dir, 'truncated-JSON'), 'utf8')).expiries.length, 1, 'a corrupt file is replaced by the next save')
+  t.same(parseSessions(await readFile(join(dir, 'truncated-JSON'), 'utf8')).sessions.length, 1, 'a corrupt file is replaced by the next save')
 })
 
 t.test('a file that cannot be written is logged and the service keeps answering', async (t) => {

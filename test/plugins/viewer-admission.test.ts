@@ -26,7 +26,7 @@ function serverSockets (app: FastifyInstance): WebSocket[] {
 }
 
 async function stillServed (t: Test, app: FastifyInstance, viewers: ViewerClient[]) {
-  app.liveState.heartbeat('check')
+  app.liveState.heartbeat({ sessionId: 'check' })
   for (const viewer of viewers) t.equal((await viewer.nth(2)).active, true, 'an existing viewer still gets changes')
 }
 

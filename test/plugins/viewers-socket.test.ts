@@ -29,7 +29,7 @@ t.test('a change is serialized once, whatever the number of viewers', async (t) 
   const viewers = await Promise.all([1, 2, 3].map(() => connectViewer(app)))
   await Promise.all(viewers.map((viewer) => viewer.upTo(1)))
   const stringify = t.capture(JSON, 'stringify', JSON.stringify)
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   const calls = stringify.args().length
   stringify.restore()
   t.equal(calls, 1)
@@ -40,7 +40,7 @@ t.test('a change is serialized once, whatever the number of viewers', async (t) 
 t.test('the last session expiring reaches viewers within 1 s of its deadline', async (t) => {
   const app = await buildListeningTestApp(t, { env: { CC_LIVE_TTL_SECONDS: '0.3' } })
   const viewer = await connectViewer(app)
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   const deadline = Date.now() + 300
   await viewer.nth(2)
   const offline = await viewer.nth(3)
@@ -59,7 +59,7 @@ t.test('keepalive: a viewer that never answers pings is cut, a healthy one stays
   t.equal(await closeCode(silent.socket), 1006, 'terminated, no close handshake')
   await threePings
   t.equal(app.viewers.size, 1)
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await healthy.nth(2)).active, true, 'the healthy viewer still gets changes')
   healthy.socket.close()
 })
@@ -71,7 +71,7 @@ t.test('viewer frames are ignored; one over 1 KiB closes only that viewer', asyn
   chatty.socket.send('hello')
   flooder.socket.send('x'.repeat(1025))
   t.equal(await closeCode(flooder.socket), 1009, 'message too big')
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await chatty.nth(2)).active, true)
   t.equal(app.viewers.size, 1)
   chatty.socket.close()
@@ -87,7 +87,7 @@ t.test('a viewer that stops reading is cut once its backlog passes the bound; ot
   const stuckClosed = once(stuck.socket, 'close')
   let changes = 0
   while (app.viewers.size === 2 && changes < 1_000_000) {
-    app.liveState.heartbeat('x')
+    app.liveState.heartbeat({ sessionId: 'x' })
     app.liveState.stop('x')
     changes += 2
     if (changes % 2000 === 0) await nextTurn()
@@ -125,7 +125,7 @@ t.test('an open viewer keeps nothing of its upgrade request, reply or request lo
   gc()
   t.equal(upgrades.length, 4)
   t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request, raw request, reply and child logger collected while the viewer is open')
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await viewer.nth(2)).active, true, 'and the viewer still gets changes')
   viewer.socket.close()
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { OFFLINE } from '../helpers/states.js'
+import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
 
 t.test('heartbeat with a session id goes live and answers with the public state', async (t) => {
   const clock = new FakeClock()
@@ -9,7 +9,8 @@ t.test('heartbeat with a session id goes live and answers with the public state'
   const res = await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'abc-123' } })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
-  t.same(res.json(), { active: true, since: new Date(clock.now()).toISOString(), sessions: 1 })
+  const since = new Date(clock.wallNow()).toISOString()
+  t.same(res.json(), { seq: 1, active: true, status: 'live', since, sessions: 1, lastSeen: null, activity: [{ status: 'live', since }] })
   t.notMatch(res.body, /abc-123/, 'session ids never leave the server')
 })
 
@@ -40,14 +41,14 @@ t.test('two sessions, stop one, then stop all', async (t) => {
   await post('/api/live/heartbeat', { session_id: 'c' })
   const afterAll = await post('/api/live/stop')
   t.equal(afterAll.statusCode, 200)
-  t.same(afterAll.json(), OFFLINE)
+  t.match(afterAll.json(), IS_OFFLINE)
 })
 
 t.test('stop with an empty object ends all sessions', async (t) => {
   const app = await buildTestApp(t)
   await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'a' } })
   const res = await app.inject({ method: 'POST', url: '/api/live/stop', headers: AUTH, payload: {} })
-  t.same(res.json(), OFFLINE)
+  t.match(res.json(), IS_OFFLINE)
 })
 
 t.test('a missing or wrong key is refused with 401 and changes nothing', async (t) => {
@@ -120,5 +121,106 @@ t.test('only POST is routed under /api/live', async (t) => {
   const app = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/api/live/heartbeat', headers: AUTH })
   t.equal(res.statusCode, 404)
+  t.same(app.liveState.snapshot.state, OFFLINE)
+})
+
+t.test('a heartbeat says what the session is doing: status and activity reach the public state', async (t) => {
+  const clock = new FakeClock()
+  const app = await buildTestApp(t, { clock })
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload })
+  await post({ session_id: 'a', status: 'idle' })
+  clock.advance(1000)
+  const res = await post({ session_id: 'a', status: 'working', activity: { model: 'Opus 4.5', project: 'blog', tool: 'running commands' } })
+  t.equal(res.statusCode, 200)
+  const since = new Date(clock.wallNow()).toISOString()
+  t.match(res.json(), { seq: 2, status: 'working', activity: [{ status: 'working', since, model: 'Opus 4.5', project: 'blog', tool: 'running commands' }] })
+  t.match((await post({ session_id: 'a' })).json(), { seq: 2, status: 'working' }, 'without a status it keeps its last one')
+})
+
+t.test('every invalid status or activity field is a 400 naming the field, and changes nothing', async (t) => {
+  const app = await buildTestApp(t)
+  await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'keep', status: 'idle' } })
+  const before = app.liveState.snapshot
+  const cases: Array<[string, object, RegExp]> = [
+    ['an unknown status', { status: 'sleeping' }, /body\/status must be equal to one of the allowed values/],
+    ['offline is not a session status', { status: 'offline' }, /body\/status/],
+    ['a status that is not a string', { status: 1 }, /body\/status/],
+    ['activity that is not an object', { activity: 'editing' }, /body\/activity must be object/],
+    ['a model of 49 characters', { activity: { model: 'm'.repeat(49) } }, /body\/activity\/model must NOT have more than 48/],
+    ['an empty project', { activity: { project: '' } }, /body\/activity\/project must NOT have fewer than 1/],
+    ['a newline', { activity: { project: 'blog\nrm -rf' } }, /body\/activity\/project must match pattern/],
+    ['an escape sequence', { activity: { model: 'Opus\u001b[31m' } }, /body\/activity\/model must match pattern/],
+    ['a right-to-left override', { activity: { project: 'blog\u202Egnp.exe' } }, /body\/activity\/project must match pattern/],
+    ['a zero-width space', { activity: { project: 'bl\u200Bog' } }, /body\/activity\/project must match pattern/],
+    ['a line separator', { activity: { project: 'a\u2028b' } }, /body\/activity\/project must match pattern/],
+    ['a leading space', { activity: { model: ' Opus' } }, /body\/activity\/model must match pattern/],
+    ['a model that is not a string', { activity: { model: 4.5 } }, /body\/activity\/model must be string/],
+    ['a tool that is not a verb', { activity: { tool: 'Bash' } }, /body\/activity\/tool must be equal to one of the allowed values/],
+    ['a command as the tool', { activity: { tool: 'running commands: rm -rf /' } }, /body\/activity\/tool/]
+  ]
+  for (const [name, fields, message] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'keep', ...fields } })
+    t.equal(res.statusCode, 400, name)
+    t.match(res.json(), { statusCode: 400, code: 'FST_ERR_VALIDATION', message }, `${name}: says which field`)
+  }
+  t.equal(app.liveState.snapshot, before, 'state untouched')
+})
+
+t.test('names up to 48 printable characters, in any script, are accepted', async (t) => {
+  const app = await buildTestApp(t)
+  for (const project of ['x', 'blog', 'my blog · v2', 'ブログ', 'café-☕', 'p'.repeat(48), '😀'.repeat(48)]) {
+    const res = await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'a', activity: { project } } })
+    t.equal(res.statusCode, 200, project)
+    t.equal(res.json().activity[0].project, project)
+  }
+})
+
+t.test('CC_LIVE_PUBLIC_FIELDS: what it does not name is never published', async (t) => {
+  const activity = { model: 'Opus 4.5', project: 'blog', tool: 'editing' }
+  const cases: Array<[string, string[]]> = [['model,project,tool', ['model', 'project', 'tool']], ['tool', ['tool']], [' project , model ', ['model', 'project']], ['', []]]
+  for (const [setting, published] of cases) {
+    const app = await buildTestApp(t, { env: { CC_LIVE_PUBLIC_FIELDS: setting } })
+    const res = await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'a', activity } })
+    const { status, since, ...fields } = res.json().activity[0]
+    t.same(Object.keys(fields).sort(), published, JSON.stringify(setting))
+    for (const [field, value] of Object.entries(activity)) {
+      if (!published.includes(field)) t.notOk(res.body.includes(value), `${field} is not in the answer`)
+    }
+    t.ok(status === 'live' && typeof since === 'string')
+    await app.close()
+  }
+})
+
+t.test('an unknown field in CC_LIVE_PUBLIC_FIELDS stops start-up, naming it', async (t) => {
+  await t.rejects(buildTestApp(t, { env: { CC_LIVE_PUBLIC_FIELDS: 'model,branch' } }),
+    { name: 'ConfigError', message: 'CC_LIVE_PUBLIC_FIELDS: "branch" is not one of model, project, tool' })
+})
+
+t.test('past CC_LIVE_MAX_SESSIONS a new session gets 429 with Retry-After; known sessions and stops go on', async (t) => {
+  const clock = new FakeClock()
+  const app = await buildTestApp(t, { clock, env: { CC_LIVE_MAX_SESSIONS: '2' } })
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: AUTH, payload })
+  await post('/api/live/heartbeat', { session_id: 'a' })
+  clock.advance(20_000)
+  await post('/api/live/heartbeat', { session_id: 'b' })
+  clock.advance(500)
+  const before = app.liveState.snapshot
+  const refused = await post('/api/live/heartbeat', { session_id: 'c', status: 'working' })
+  t.equal(refused.statusCode, 429)
+  t.equal(refused.headers['retry-after'], '40', 'seconds until the earliest session expires, rounded up')
+  t.match(refused.json(), { statusCode: 429, code: 'CC_LIVE_TOO_MANY_SESSIONS', error: 'Too Many Requests' })
+  t.equal(app.liveState.snapshot, before, 'nothing changed')
+  t.equal((await post('/api/live/heartbeat', { session_id: 'a', status: 'working' })).statusCode, 200, 'a known session still beats')
+  t.equal((await post('/api/live/stop', { session_id: 'b' })).statusCode, 200, 'stops work')
+  t.equal((await post('/api/live/heartbeat', { session_id: 'c' })).statusCode, 200, 'and make room')
+})
+
+t.test('POST /api/live/check: 204 with the key, 401 without, and nothing changes', async (t) => {
+  const app = await buildTestApp(t)
+  const ok = await app.inject({ method: 'POST', url: '/api/live/check', headers: AUTH })
+  t.equal(ok.statusCode, 204)
+  t.equal(ok.body, '')
+  const refused = await app.inject({ method: 'POST', url: '/api/live/check', headers: { authorization: 'Bearer wrong-key-0123456789abcdef' } })
+  t.equal(refused.statusCode, 401)
   t.same(app.liveState.snapshot.state, OFFLINE)
 })

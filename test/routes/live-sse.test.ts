@@ -29,13 +29,25 @@ t.test('Accept: text/event-stream gets the state as SSE events: the current one,
   t.equal(stream.response.headers['cache-control'], 'no-store')
   t.equal(stream.response.headers['access-control-allow-origin'], '*', 'other sites may embed the widget')
   t.equal(await stream.next(), 'retry: 5000')
-  t.equal(await stream.next(), `data: ${OFFLINE}`)
+  t.equal(await stream.next(), `id: 0\ndata: ${OFFLINE}`, 'each event has the state\'s seq as its id')
 
   const live = await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH })
-  t.equal(await stream.next(), `data: ${live.body}`)
-  await app.inject({ method: 'POST', url: '/api/live/stop', headers: AUTH })
-  t.equal(await stream.next(), `data: ${OFFLINE}`)
+  t.equal(await stream.next(), `id: 1\ndata: ${live.body}`)
+  const offline = await app.inject({ method: 'POST', url: '/api/live/stop', headers: AUTH })
+  t.equal(await stream.next(), `id: 2\ndata: ${offline.body}`)
   t.equal(app.sseStreams.size, 1)
+})
+
+t.test('a client reconnecting with Last-Event-ID gets the current state at once', async (t) => {
+  const { app, address } = await listen(t)
+  await app.liveState.heartbeat({ sessionId: 'a' })
+  await app.liveState.heartbeat({ sessionId: 'a', status: 'working' })
+  for (const lastEventId of ['1', '2', '99', 'junk']) {
+    const stream = await openEventStream(`${address}/ws/live`, { 'last-event-id': lastEventId })
+    t.equal(await stream.next(), 'retry: 5000')
+    t.equal(await stream.next(), `id: 2\ndata: ${app.liveState.snapshot.json}`, `after ${lastEventId}`)
+    stream.close()
+  }
 })
 
 t.test('without that Accept header the same URL still answers with the JSON snapshot', async (t) => {
@@ -82,14 +94,14 @@ t.test('one serialization per change, shared by WebSocket and SSE viewers', asyn
   await new Promise((resolve) => socket.once('open', resolve))
 
   const stringify = t.capture(JSON, 'stringify', JSON.stringify)
-  app.liveState.heartbeat('a')
+  app.liveState.heartbeat({ sessionId: 'a' })
   const calls = stringify().length
   stringify.restore()
   t.equal(calls, 1, 'serialized once for every viewer')
   await secondMessage
   const json = app.liveState.snapshot.json
   t.equal(messages[1], json)
-  for (const stream of streams) t.equal(await stream.next(), `data: ${json}`)
+  for (const stream of streams) t.equal(await stream.next(), `id: 1\ndata: ${json}`)
 })
 
 t.test('a HEAD for the event stream answers the stream\'s headers and takes no place (it used to leak one)', async (t) => {
@@ -168,6 +180,6 @@ t.test('an open event stream keeps nothing of its request, reply or request logg
   gc()
   t.equal(requests.length, 3)
   t.ok(requests.every((ref) => ref.deref() === undefined), 'request, reply and child logger collected while the stream is open')
-  app.liveState.heartbeat('a')
-  t.match(await stream.next(), /^data: \{"active":true/, 'and the stream still gets changes')
+  app.liveState.heartbeat({ sessionId: 'a' })
+  t.match(await stream.next(), /^id: 1\ndata: \{"seq":1,"active":true/, 'and the stream still gets changes')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { injectViewer } from '../helpers/viewer.js'
-import { OFFLINE } from '../helpers/states.js'
+import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
 
 t.test('a plain GET answers with the snapshot, uncached and open to any origin', async (t) => {
   const clock = new FakeClock()
@@ -14,14 +14,16 @@ t.test('a plain GET answers with the snapshot, uncached and open to any origin',
   t.match(offline.headers['content-type'], /^application\/json/)
   t.same(offline.json(), OFFLINE)
 
-  app.liveState.heartbeat('a')
+  await app.liveState.heartbeat({ sessionId: 'a' })
   const live = await app.inject({ url: '/ws/live' })
-  t.same(live.json(), { active: true, since: new Date(clock.now()).toISOString(), sessions: 1 })
+  const since = new Date(clock.wallNow()).toISOString()
+  t.same(live.json(), { seq: 1, active: true, status: 'live', since, sessions: 1, lastSeen: null, activity: [{ status: 'live', since }] })
+  t.equal(live.body, app.liveState.snapshot.json, 'the snapshot\'s own bytes')
 })
 
 t.test('a viewer first gets the current state', async (t) => {
   const app = await buildTestApp(t)
-  app.liveState.heartbeat('a')
+  await app.liveState.heartbeat({ sessionId: 'a' })
   const viewer = await injectViewer(app)
   t.same(await viewer.upTo(1), [app.liveState.snapshot.state])
   viewer.socket.terminate()
@@ -34,25 +36,30 @@ t.test('then exactly one message per public change, in order, none for a repeate
   const post = (url: string, sessionId?: string) =>
     app.inject({ method: 'POST', url, headers: AUTH, ...(sessionId && { payload: { session_id: sessionId } }) })
 
+  const iso = () => new Date(clock.wallNow()).toISOString()
   await post('/api/live/heartbeat', 'a')
-  const since = new Date(clock.now()).toISOString()
+  const since = iso()
   clock.advance(1000)
   await post('/api/live/heartbeat', 'a')
   await post('/api/live/heartbeat', 'b')
+  const sinceB = iso()
   await post('/api/live/stop', 'a')
   clock.advance(60_000)
+  const lastSeen = iso()
   await post('/api/live/heartbeat', 'c')
-  const sinceC = new Date(clock.now()).toISOString()
+  const sinceC = iso()
   await post('/api/live/stop')
 
-  t.same(await viewer.upTo(7), [
+  const messages = await viewer.upTo(7)
+  t.same(messages.map(({ seq }) => seq), [0, 1, 2, 3, 4, 5, 6], 'one seq per change, none skipped')
+  t.match(messages, [
     OFFLINE,
-    { active: true, since, sessions: 1 },
-    { active: true, since, sessions: 2 },
-    { active: true, since, sessions: 1 },
-    OFFLINE,
-    { active: true, since: sinceC, sessions: 1 },
-    OFFLINE
+    { active: true, since, sessions: 1, activity: [{ since }] },
+    { active: true, since, sessions: 2, activity: [{ since: sinceB }, { since }] },
+    { active: true, since, sessions: 1, activity: [{ since: sinceB }] },
+    { ...IS_OFFLINE, lastSeen },
+    { active: true, since: sinceC, sessions: 1, lastSeen },
+    { ...IS_OFFLINE, lastSeen: sinceC }
   ])
   // Another viewer joining now proves everything above reached the first one: no extra message came.
   const late = await injectViewer(app)

@@ -1,10 +1,11 @@
 import { once } from 'node:events'
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { createSnapshot, OFFLINE } from '../../src/public-state.js'
+import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../helpers/states.js'
 import { SseStreamSet, type SseStreamSetOptions } from '../../src/sse-streams.js'
 
-const LIVE = createSnapshot(1, Date.parse('2026-01-01T00:00:00.000Z'))
+const OFFLINE = snapshot(OFFLINE_STATE)
+const LIVE = snapshot(LIVE_STATE)
 
 function newSet (options: Partial<SseStreamSetOptions> = {}): SseStreamSet {
   return new SseStreamSet({ maxBufferedBytes: 1024, retryMs: 1000, ...options })
@@ -27,10 +28,10 @@ t.test('a stream gets retry and the current state on joining, then each change',
   const set = newSet({ retryMs: 2500 })
   const stream = new PassThrough()
   set.add(stream, OFFLINE, place().release)
-  t.equal(read(stream), `retry: 2500\n\ndata: ${OFFLINE.json}\n\n`)
+  t.equal(read(stream), `retry: 2500\n\nid: 0\ndata: ${OFFLINE.json}\n\n`)
   set.broadcast(LIVE)
   set.keepalive()
-  t.equal(read(stream), `data: ${LIVE.json}\n\n: keepalive\n\n`)
+  t.equal(read(stream), `id: 1\ndata: ${LIVE.json}\n\n: keepalive\n\n`)
 })
 
 t.test('a closed stream leaves the set', async (t) => {

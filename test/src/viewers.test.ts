@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import t from 'tap'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { createSnapshot } from '../../src/public-state.js'
+import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../helpers/states.js'
 import { CLOSE_GOING_AWAY, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../src/viewers.js'
 
 /** Records what the viewer set does to a socket; `answersClose` decides whether it finishes the close handshake. */
@@ -29,8 +29,8 @@ class RecordingSocket extends EventEmitter {
 }
 
 const asViewer = (socket: RecordingSocket) => socket as unknown as ViewerSocket
-const OFFLINE = createSnapshot(0, null)
-const LIVE = createSnapshot(1, Date.parse('2026-01-01T00:00:00Z'))
+const OFFLINE = snapshot(OFFLINE_STATE)
+const LIVE = snapshot(LIVE_STATE)
 const BOUND = 1000
 
 function newViewerSet (options: Partial<ViewerSetOptions> = {}) {
