@@ -7,7 +7,6 @@ import { buildApp } from '../../src/app.js'
 import { AUTH, TEST_ENV } from '../helpers/app.js'
 import { chromiumMissing, launchChromium } from '../helpers/browser.js'
 import { startNoWebSocketProxy } from '../helpers/no-websocket-proxy.js'
-import { startStateFeed } from '../helpers/state-feed.js'
 
 /** Screenshots of the element in each state, to look at after a run (gitignored with .tap/). */
 const ARTIFACTS = '.tap/artifacts/widget'
@@ -15,15 +14,10 @@ const ARTIFACTS = '.tap/artifacts/widget'
 const DOC_IMAGES = 'docs/images'
 /** Fast retries, so a restart test takes a fraction of a second instead of the default 1 s window. */
 const ELEMENT = '<cc-live-status retry-ms="50" max-retry-ms="200"></cc-live-status>'
-/** The page's clock in the tests that fix it, and times before it. */
-const NOW = Date.parse('2026-11-26T10:00:00.000Z')
-const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString()
-const EDITING = { status: 'working', since: minutesAgo(1), model: 'Opus 4.5', project: 'blog', tool: 'editing' }
-/** A v2 public state, live since 42 min before NOW unless offline. */
-function v2State (status: string, seq: number, activity: object[] = []): object {
-  const live = status !== 'offline'
-  return { active: live, status, since: live ? minutesAgo(42) : null, sessions: live ? 1 : 0, lastSeen: minutesAgo(130), seq, activity }
-}
+/** The time live in the README's pictures: the page's clock is set this far ahead of the server's. */
+const PICTURE_LIVE_MS = 42.5 * 60_000
+/** What a session shares in the pictures and tests: a model, a mapped project and a tool verb. */
+const EDITING = { model: 'Opus 4.5', project: 'blog', tool: 'editing' }
 
 declare global {
   interface Window {
@@ -65,14 +59,13 @@ if (chromiumMissing) {
   }
 
   /**
-   * A page at `url`. `clock`: 'fixed' stops the page's Date at NOW (timers still run), 'fake' starts it
-   * at NOW for the test to move on with page.clock.fastForward().
+   * A page at `url`. `fakeClock`: the page's timers and Date are Playwright's, running from now, for the
+   * test to move on with page.clock.fastForward().
    */
-  async function openPage (t: Test, url: string, { clock, deviceScaleFactor }: { clock?: 'fixed' | 'fake', deviceScaleFactor?: number } = {}): Promise<Page> {
+  async function openPage (t: Test, url: string, { fakeClock = false, deviceScaleFactor }: { fakeClock?: boolean, deviceScaleFactor?: number } = {}): Promise<Page> {
     const page = await browser.newPage({ deviceScaleFactor })
     t.teardown(() => page.close())
-    if (clock === 'fixed') await page.clock.setFixedTime(NOW)
-    if (clock === 'fake') await page.clock.install({ time: NOW })
+    if (fakeClock) await page.clock.install()
     await page.goto(url)
     return page
   }
@@ -105,7 +98,11 @@ if (chromiumMissing) {
     })
   }
 
-  const post = (app: FastifyInstance, action: 'heartbeat' | 'stop') => app.inject({ method: 'POST', url: `/api/live/${action}`, headers: AUTH })
+  /** The laptop's API, as the hooks call it: `body` is a heartbeat's or stop's JSON body, none by default. */
+  async function post (app: FastifyInstance, action: 'heartbeat' | 'stop', body?: object): Promise<void> {
+    const response = await app.inject({ method: 'POST', url: `/api/live/${action}`, headers: AUTH, ...(body && { payload: body }) })
+    if (response.statusCode !== 200) throw new Error(`${action} answered ${response.statusCode}: ${response.body}`)
+  }
 
   t.test('offline; a heartbeat, and it says live within 1 s; stop, and offline within 1 s', async (t) => {
     const { app, origin } = await listen(t, { page: ELEMENT })
@@ -121,7 +118,7 @@ if (chromiumMissing) {
     t.equal(await status.getAttribute('aria-live'), 'polite')
 
     await post(app, 'stop')
-    await shows(page, 'offline', 'offline')
+    await shows(page, 'offline', 'offline · last seen just now')
     t.same(await page.evaluate(() => window.states), ['connecting', 'offline', 'live', 'offline'])
   })
 
@@ -141,9 +138,15 @@ if (chromiumMissing) {
   })
 
   t.test('each status has its own word, state attribute and dot, and its shape is not the colour alone', async (t) => {
-    const feed = await startStateFeed(t)
-    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}" retry-ms="50" max-retry-ms="200"></cc-live-status>` })
-    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed', deviceScaleFactor: 2 })
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    const page = await browser.newPage({ deviceScaleFactor: 2 })
+    t.teardown(() => page.close())
+    // Held until released, so the element stays connecting for its picture.
+    let release = () => {}
+    await page.routeWebSocket(/\/ws\/live$/, (socket) => { release = () => socket.connectToServer() })
+    // The page's clock runs PICTURE_LIVE_MS ahead of the server's, so the pictures say "42 min".
+    await page.clock.setFixedTime(Date.now() + PICTURE_LIVE_MS)
+    await page.goto(`${origin}/widget-test`)
     await mkdir(DOC_IMAGES, { recursive: true })
     const seen = new Map<string, { label: string, colour: string, shape: string }>()
     async function record (state: string, label: string): Promise<void> {
@@ -153,18 +156,20 @@ if (chromiumMissing) {
     }
 
     await record('connecting', 'connecting…')
-    const sessions = (status: string, fields = {}) => [{ status, since: minutesAgo(3), ...fields }]
-    feed.publish(v2State('working', 1, [EDITING]))
+    release()
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'working', activity: EDITING })
     await record('working', 'working · 42 min · Opus 4.5 · blog · editing')
-    feed.publish(v2State('waiting', 2, sessions('waiting', { model: 'Opus 4.5', project: 'blog' })))
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'waiting', activity: { model: 'Opus 4.5', project: 'blog' } })
     await record('waiting', 'waiting · 42 min · Opus 4.5 · blog')
-    feed.publish(v2State('idle', 3, sessions('idle')))
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'idle', activity: {} })
     await record('idle', 'idle · 42 min')
-    feed.publish(v2State('live', 4, sessions('live')))
+    await post(app, 'heartbeat', { session_id: 'old-daemon' })
     await record('live', 'live · 42 min')
-    feed.publish(v2State('offline', 5))
+    await page.clock.setFixedTime(Date.now() + 130.5 * 60_000)
+    await post(app, 'stop')
     await record('offline', 'offline · last seen 2 h ago')
-    await feed.drop()
+    await app.close()
     await record('reconnecting', 'reconnecting…')
 
     const distinct = (key: 'label' | 'shape', states = [...seen.keys()]) => new Set(states.map((state) => seen.get(state)![key])).size
@@ -172,47 +177,46 @@ if (chromiumMissing) {
     const told = ['working', 'waiting', 'idle', 'live', 'offline', 'reconnecting']
     t.equal(distinct('shape', told), told.length, `a shape for each: ${told.map((state) => `${state}: ${seen.get(state)!.shape}`).join('; ')}`)
     t.equal(seen.get('connecting')!.shape, seen.get('reconnecting')!.shape, 'connecting and reconnecting share the not-known ring')
-    t.same(await page.evaluate(() => window.states), ['connecting', ...told], 'the host\'s state attribute is the status word')
+    t.same(await page.evaluate(() => window.states), ['connecting', 'offline', ...told], 'the host\'s state attribute is the status word')
   })
 
   t.test('working pulses, and under prefers-reduced-motion keeps its shape without moving', async (t) => {
-    const feed = await startStateFeed(t)
-    feed.publish(v2State('working', 1, [EDITING]))
-    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
-    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed' })
-    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { timeout: 5000 })
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    await post(app, 'heartbeat', { status: 'working' })
+    const page = await openPage(t, `${origin}/widget-test`)
+    await shows(page, 'working', 'working · <1 min', { timeout: 5000 })
     const moving = await dot(page)
     t.equal(moving.animation, 'cc-pulse')
     await page.emulateMedia({ reducedMotion: 'reduce' })
     const still = await dot(page)
     t.equal(still.animation, 'none')
     t.equal(still.shape, moving.shape, 'still a dot in a ring')
-    feed.publish(v2State('live', 2))
-    await shows(page, 'live', 'live · 42 min')
+    await post(app, 'heartbeat', { status: 'live' })
+    await shows(page, 'live', 'live · <1 min')
     t.not((await dot(page)).shape, still.shape, 'and still unlike live')
   })
 
-  t.test('offline: when last seen, coarse, kept current by the minute; nothing when never seen', async (t) => {
-    const feed = await startStateFeed(t)
-    feed.publish(v2State('offline', 1))
-    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
-    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fake' })
-    await shows(page, 'offline', 'offline · last seen 2 h ago', { timeout: 5000 })
-    await page.clock.fastForward('49:00')
-    await shows(page, 'offline', 'offline · last seen 2 h ago', { timeout: 100 })
+  t.test('offline: nothing when never seen, then when last seen, coarse, kept current by the minute', async (t) => {
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    const page = await openPage(t, `${origin}/widget-test`, { fakeClock: true })
+    await shows(page, 'offline', 'offline', { timeout: 5000 })
+    await post(app, 'heartbeat')
+    await post(app, 'stop')
+    await shows(page, 'offline', 'offline · last seen just now')
+    await page.clock.fastForward('02:00:00')
+    await shows(page, 'offline', 'offline · last seen 2 h ago')
+    await page.clock.fastForward('59:00')
+    await shows(page, 'offline', 'offline · last seen 2 h ago')
     await page.clock.fastForward('01:00')
     await shows(page, 'offline', 'offline · last seen 3 h ago')
-    feed.publish({ ...v2State('offline', 2), lastSeen: null })
-    await shows(page, 'offline', 'offline')
   })
 
   t.test('the activity line of the most relevant session, outside the live region', async (t) => {
-    const feed = await startStateFeed(t)
-    const idle = { status: 'idle', since: minutesAgo(0), model: 'Sonnet 4.5', project: 'docs' }
-    feed.publish(v2State('working', 1, [idle, EDITING]))
-    const { origin } = await listen(t, { page: `<cc-live-status src="${feed.url}"></cc-live-status>` })
-    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fake' })
-    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { timeout: 5000 })
+    const { app, origin } = await listen(t, { page: ELEMENT })
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'working', activity: EDITING })
+    await post(app, 'heartbeat', { session_id: 'docs', status: 'idle', activity: { model: 'Sonnet 4.5', project: 'docs' } })
+    const page = await openPage(t, `${origin}/widget-test`, { fakeClock: true })
+    await shows(page, 'working', 'working · <1 min · Opus 4.5 · blog · editing', { timeout: 5000 })
     t.equal(await page.getByRole('status').textContent(), 'working', 'the live region holds the status word only')
 
     // Counts every change to the live region from here on: the activity and the minute count change, the status does not.
@@ -221,30 +225,29 @@ if (chromiumMissing) {
       new MutationObserver((changes) => { label.setAttribute('data-changes', String(Number(label.getAttribute('data-changes') ?? 0) + changes.length)) })
         .observe(label, { childList: true, characterData: true, subtree: true })
     })
-    feed.publish(v2State('working', 2, [{ ...EDITING, tool: 'reading' }, idle]))
-    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · reading')
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'working', activity: { ...EDITING, tool: 'reading' } })
+    await shows(page, 'working', 'working · <1 min · Opus 4.5 · blog · reading')
     await page.clock.fastForward('01:00')
-    await shows(page, 'working', 'working · 43 min · Opus 4.5 · blog · reading')
-    t.equal(await page.getByRole('status').getAttribute('data-changes'), null, 'nothing new to announce')
+    await shows(page, 'working', 'working · 1 min · Opus 4.5 · blog · reading')
     await screenshot(page, 'working-reading')
+    await post(app, 'heartbeat', { session_id: 'blog', status: 'working', activity: {} })
+    await shows(page, 'working', 'working · 1 min')
+    t.equal(await page.getByRole('status').getAttribute('data-changes'), null, 'nothing new to announce')
 
-    feed.publish(v2State('working', 3, [{ status: 'working', since: minutesAgo(0) }]))
-    await shows(page, 'working', 'working · 43 min', { timeout: 1000 })
-    t.equal(await page.getByRole('status').getAttribute('data-changes'), null)
+    await post(app, 'stop', { session_id: 'blog' })
+    await shows(page, 'idle', 'idle · 1 min · Sonnet 4.5 · docs')
+    t.equal(await page.getByRole('status').getAttribute('data-changes'), '1', 'a new status is')
   })
 
   t.test('hide="activity last-seen" hides those parts, also when set later', async (t) => {
-    const feed = await startStateFeed(t)
-    feed.publish(v2State('working', 1, [EDITING]))
-    const { origin } = await listen(t, {
-      page: `<cc-live-status src="${feed.url}" hide="activity"></cc-live-status> <cc-live-status src="${feed.url}" hide="last-seen since"></cc-live-status> <cc-live-status src="${feed.url}"></cc-live-status>`
-    })
-    const page = await openPage(t, `${origin}/widget-test`, { clock: 'fixed' })
-    await shows(page, 'working', 'working · 42 min', { timeout: 5000 })
+    const { app, origin } = await listen(t, { page: `${ELEMENT.replace('>', ' hide="activity">')} ${ELEMENT.replace('>', ' hide="last-seen since">')} ${ELEMENT}` })
+    await post(app, 'heartbeat', { status: 'working', activity: EDITING })
+    const page = await openPage(t, `${origin}/widget-test`)
+    await shows(page, 'working', 'working · <1 min', { timeout: 5000 })
     await shows(page, 'working', 'working · Opus 4.5 · blog · editing', { index: 1 })
-    await shows(page, 'working', 'working · 42 min · Opus 4.5 · blog · editing', { index: 2 })
-    feed.publish(v2State('offline', 2))
-    await shows(page, 'offline', 'offline · last seen 2 h ago')
+    await shows(page, 'working', 'working · <1 min · Opus 4.5 · blog · editing', { index: 2 })
+    await post(app, 'stop')
+    await shows(page, 'offline', 'offline · last seen just now')
     await shows(page, 'offline', 'offline', { index: 1 })
     await page.locator('cc-live-status').nth(2).evaluate((element) => element.setAttribute('hide', 'last-seen'))
     await shows(page, 'offline', 'offline', { index: 2 })
@@ -291,13 +294,13 @@ if (chromiumMissing) {
     const { app, origin } = await listen(t, { page: ELEMENT })
     const page = await openPage(t, `${await startNoWebSocketProxy(t, origin)}/widget-test`)
     await shows(page, 'offline', 'offline', { timeout: 5000 })
-    await post(app, 'heartbeat')
-    await shows(page, 'live', 'live · <1 min')
-    await screenshot(page, 'live-over-sse')
+    await post(app, 'heartbeat', { status: 'working', activity: EDITING })
+    await shows(page, 'working', 'working · <1 min · Opus 4.5 · blog · editing')
+    await screenshot(page, 'working-over-sse')
     t.equal(app.sseStreams.size, 1)
     t.equal(app.viewers.size, 0)
     await post(app, 'stop')
-    await shows(page, 'offline', 'offline')
+    await shows(page, 'offline', 'offline · last seen just now')
   })
 
   t.test('when SSE is refused too, polling the JSON snapshot carries the state', async (t) => {
@@ -307,6 +310,23 @@ if (chromiumMissing) {
     await post(app, 'heartbeat')
     await shows(page, 'live', 'live · <1 min')
     t.equal(app.sseStreams.size + app.viewers.size, 0)
+  })
+
+  t.test('polling follows a server restarted between two polls, though its seq starts over', async (t) => {
+    // Polls a minute apart on the page's fake clock: the restart happens between two of them.
+    const first = await listen(t, { page: '<cc-live-status poll-ms="60000"></cc-live-status>' })
+    await post(first.app, 'heartbeat', { status: 'working' })
+    await post(first.app, 'heartbeat', { status: 'waiting' })
+    const page = await openPage(t, `${await startNoWebSocketProxy(t, first.origin, { refuseEventStream: true })}/widget-test`, { fakeClock: true })
+    await shows(page, 'waiting', 'waiting · <1 min', { timeout: 5000 })
+
+    await first.app.close()
+    const second = await listen(t, { page: '', port: Number(new URL(first.origin).port) })
+    await post(second.app, 'heartbeat')
+    t.equal(second.app.liveState.snapshot.state.seq, 1, 'numbered from the start again, below the last seq the page saw')
+    await page.clock.fastForward('01:00')
+    await shows(page, 'live', 'live · <1 min')
+    t.same(await page.evaluate(() => window.states), ['connecting', 'waiting', 'live'], 'no failed poll in between')
   })
 
   t.test('several elements and subscribe() on one page share one connection', async (t) => {
@@ -349,8 +369,9 @@ if (chromiumMissing) {
     await page.locator('svg').screenshot({ path: join(ARTIFACTS, 'badge-live.png') })
     t.equal(await page.locator('svg').getAttribute('aria-label'), 'claude code: live')
 
+    await post(app, 'heartbeat', { session_id: 'demo', status: 'working', activity: EDITING })
     await page.goto(`${origin}/ws/live/demo`)
-    await page.waitForFunction(() => document.getElementById('view')?.textContent?.includes('"status": "live"'), null, { timeout: 5000 })
+    await page.waitForFunction(() => document.getElementById('view')?.textContent?.includes('"status": "working"'), null, { timeout: 5000 })
     t.equal(await page.locator('img').evaluate((image: HTMLImageElement) => image.naturalWidth > 0), true, 'the badge loads on the page')
     await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true })
   })
