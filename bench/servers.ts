@@ -58,9 +58,10 @@ export class ServerProcess {
         CC_LIVE_TTL_SECONDS: String(ttlSeconds),
         // Keepalive rounds would land inside the timings; the bench runs for minutes, not hours.
         CC_LIVE_PING_SECONDS: '3600',
-        // Every bench viewer comes from 127.0.0.1: lift the per-address cap above the largest crowd.
+        // Every bench viewer comes from 127.0.0.1: lift the per-address caps above the largest crowd.
         CC_LIVE_MAX_VIEWERS: '100000',
         CC_LIVE_MAX_VIEWERS_PER_IP: '100000',
+        CC_LIVE_MAX_CONNECTIONS_PER_IP: '100100',
         LOG_LEVEL: logLevel
       },
       stdio: ['ignore', log, log]

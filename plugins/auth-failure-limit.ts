@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { clientKey } from '../src/client-key.js'
 import { FailureLimiter } from '../src/failure-limiter.js'
 
 /**
@@ -8,16 +9,23 @@ import { FailureLimiter } from '../src/failure-limiter.js'
  */
 export const AUTH_FAILURE_LIMIT = { maxFailures: 10, windowMs: 10 * 60_000, maxKeys: 10_000 }
 
+export interface AuthFailureLimitOptions {
+  /** AUTH_FAILURE_LIMIT unless a test needs a smaller one. */
+  limit?: typeof AUTH_FAILURE_LIMIT
+}
+
 /**
  * Answers 429 with Retry-After to an address that has failed authentication too
  * often. Registered in the API's context before the bearer check, so a limited
  * address is refused before its key is even compared, and only 401s count.
  */
-export default fp(async function authFailureLimit (fastify) {
-  const limiter = new FailureLimiter({ ...AUTH_FAILURE_LIMIT, clock: fastify.clock })
+export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { limit = AUTH_FAILURE_LIMIT }) {
+  const limiter = new FailureLimiter({ ...limit, clock: fastify.clock })
+  // Said once each time the limiter fills up with blocked addresses, not once per failure.
+  let warnedFull = false
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const waitMs = limiter.retryAfterMs(request.ip)
+    const waitMs = limiter.retryAfterMs(clientKey(request.ip))
     if (waitMs === 0) return
     const seconds = Math.ceil(waitMs / 1000)
     reply.header('retry-after', String(seconds))
@@ -25,6 +33,9 @@ export default fp(async function authFailureLimit (fastify) {
   })
 
   fastify.addHook('onSend', async (request, reply) => {
-    if (reply.statusCode === 401) limiter.recordFailure(request.ip)
+    if (reply.statusCode !== 401) return
+    const counted = limiter.recordFailure(clientKey(request.ip))
+    if (!counted && !warnedFull) request.log.warn({ blockedAddresses: limiter.trackedKeys }, 'auth failure limit full of blocked addresses: new failing addresses are not counted until a block ends')
+    warnedFull = !counted
   })
 }, { name: 'auth-failure-limit', dependencies: ['clock', 'errors'] })

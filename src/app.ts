@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import clock from '../plugins/clock.js'
 import config from '../plugins/config.js'
+import connectionLimit from '../plugins/connection-limit.js'
 import drainConnections from '../plugins/drain-connections.js'
 import errors, { replyWithError } from '../plugins/errors.js'
 import liveState from '../plugins/live-state.js'
@@ -29,9 +30,11 @@ export interface HttpTimeouts {
   keepAliveMs: number
   /** how often Node checks the two above, so a connection is cut at most this late */
   checkIntervalMs: number
+  /** at shutdown, how long a request in flight may still take before its connection is cut */
+  shutdownGraceMs: number
 }
 
-export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_000, keepAliveMs: 72_000, checkIntervalMs: 1_000 }
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 20_000, keepAliveMs: 72_000, checkIntervalMs: 1_000, shutdownGraceMs: 1_000 }
 
 export interface AppOptions {
   /** Settings; process.env when absent. */
@@ -58,9 +61,10 @@ export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTT
     http: { headersTimeout: httpTimeouts.headersMs, connectionsCheckingInterval: httpTimeouts.checkIntervalMs }
   })
   app.register(errors)
-  app.register(drainConnections)
+  app.register(drainConnections, { graceMs: httpTimeouts.shutdownGraceMs })
   app.register(config, { env })
   app.register(clock, { clock: time })
+  app.register(connectionLimit)
   app.register(liveState)
   app.register(stateFile)
   app.register(viewerAdmission)

@@ -1,5 +1,6 @@
 import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
+import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
@@ -19,6 +20,8 @@ export interface EnvSettings {
   CC_LIVE_STATE_FILE: string
   CC_LIVE_MAX_VIEWERS: number
   CC_LIVE_MAX_VIEWERS_PER_IP: number
+  /** viewers included, so above CC_LIVE_MAX_VIEWERS_PER_IP */
+  CC_LIVE_MAX_CONNECTIONS_PER_IP: number
   /** comma-separated; empty: any origin */
   CC_LIVE_ALLOWED_ORIGINS: string
   CC_LIVE_MAX_SESSIONS: number
@@ -53,6 +56,7 @@ export const configSchema = {
     CC_LIVE_STATE_FILE: { type: 'string', default: '' },
     CC_LIVE_MAX_VIEWERS: { type: 'integer', minimum: 1, default: 10000 },
     CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
+    CC_LIVE_MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 2, default: 100 },
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
     CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: 10000, default: 64 },
     CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') }
@@ -93,6 +97,8 @@ export function splitList (setting: string): string[] {
 
 /** Derives every setting the service uses from the validated environment; throws a ConfigError. */
 export function deriveConfig (env: EnvSettings): Config {
+  derived('CC_LIVE_API_KEY', () => checkApiKey(env.CC_LIVE_API_KEY))
+  derived('CC_LIVE_MAX_CONNECTIONS_PER_IP', () => checkConnectionCap(env))
   return {
     ...env,
     ttlMs: env.CC_LIVE_TTL_SECONDS * 1000,
@@ -107,6 +113,11 @@ function parsePublicFields (entries: readonly string[]): ReadonlySet<ActivityFie
   const unknown = entries.find((entry) => !(ACTIVITY_FIELDS as readonly string[]).includes(entry))
   if (unknown !== undefined) throw new Error(`"${unknown}" is not one of ${ACTIVITY_FIELDS.join(', ')}`)
   return new Set(entries as ActivityField[])
+}
+
+/** Every viewer holds a connection, and its address needs one more for anything else. */
+function checkConnectionCap ({ CC_LIVE_MAX_CONNECTIONS_PER_IP: connections, CC_LIVE_MAX_VIEWERS_PER_IP: viewers }: EnvSettings): void {
+  if (connections <= viewers) throw new RangeError(`must be greater than CC_LIVE_MAX_VIEWERS_PER_IP (${viewers}), as every viewer holds a connection; it is ${connections}`)
 }
 
 function derived<Value> (variable: string, derive: () => Value): Value {

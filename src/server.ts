@@ -1,5 +1,10 @@
 import { buildApp } from './app.js'
 
+/**
+ * Slow clients are cut at the drain grace (HTTP_TIMEOUTS.shutdownGraceMs) and viewers that do not
+ * answer the close frame within 2 s are dropped, so a shutdown that lasts this long is stuck on
+ * something of ours: a real failure, exit 1.
+ */
 const SHUTDOWN_DEADLINE_MS = 5000
 
 const app = buildApp({

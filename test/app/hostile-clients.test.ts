@@ -6,7 +6,7 @@ import { buildApp, HTTP_TIMEOUTS, type HttpTimeouts } from '../../src/app.js'
 import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
 import { closeCode, connectViewer } from '../helpers/viewer.js'
 
-const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50 }
+const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50, shutdownGraceMs: 200 }
 
 function portOf (app: FastifyInstance): number {
   return (app.server.address() as { port: number }).port
@@ -26,7 +26,10 @@ async function rawClient (app: FastifyInstance, behave: (socket: Socket) => void
   const connectedAt = Date.now()
   let answer = ''
   socket.on('data', (chunk) => { answer += String(chunk) })
-  const closed = once(socket, 'close')
+  // A server that answers and closes while the client still writes may reset the connection; once()
+  // would reject on that 'error', and the close is what is awaited.
+  socket.on('error', () => {})
+  const closed = new Promise((resolve) => socket.once('close', resolve))
   behave(socket)
   await closed
   return { afterMs: Date.now() - connectedAt, answer }
@@ -116,4 +119,24 @@ t.test('a viewer flooding pings is cut too', async (t) => {
   for (let i = 0; i < 10_000 && flooder.socket.readyState === flooder.socket.OPEN; i++) flooder.socket.ping()
   t.equal(await closed, 1006)
   t.equal(app.viewers.size, 0)
+})
+
+t.test('one address opening 150 idle connections holds the default 100; the rest are closed unanswered; others are served', async (t) => {
+  const app = await buildListeningTestApp(t)
+  const opened: Array<{ socket: Socket, closed: boolean, answered: boolean, whenClosed: Promise<void> }> = []
+  for (let i = 0; i < 150; i++) {
+    const socket = connect({ port: portOf(app), host: '127.0.0.1', localAddress: '127.0.0.5' })
+    socket.on('error', () => {})
+    const entry = { socket, closed: false, answered: false, whenClosed: Promise.resolve() }
+    entry.whenClosed = new Promise((resolve) => socket.once('close', () => { entry.closed = true; resolve() }))
+    socket.on('data', () => { entry.answered = true })
+    await once(socket, 'connect')
+    opened.push(entry)
+  }
+  t.teardown(() => { for (const { socket } of opened) socket.destroy() })
+  await Promise.all(opened.slice(100).map((entry) => entry.whenClosed))
+  t.notOk(opened.slice(100).some((entry) => entry.answered), 'the 50 over the cap were closed without a byte')
+  t.notOk(opened.slice(0, 100).some((entry) => entry.closed), 'the first 100 are still open')
+  const health = await fetch(`http://127.0.0.1:${portOf(app)}/healthz`)
+  t.equal(health.status, 200, 'another address is served')
 })

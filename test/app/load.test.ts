@@ -65,7 +65,7 @@ class Swarm {
 
 t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every viewer ends on the server's state, memory returns`, { timeout: 120_000 }, async (t) => {
   const statePath = join(await tempDir(t), 'state.json')
-  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_STATE_FILE: statePath } })
+  const app = await buildListeningTestApp(t, { env: { CC_LIVE_MAX_VIEWERS_PER_IP: String(VIEWERS), CC_LIVE_MAX_CONNECTIONS_PER_IP: String(VIEWERS + 100), CC_LIVE_STATE_FILE: statePath } })
   const serverSide = new Set<WebSocket>()
   app.websocketServer.on('connection', (socket: WebSocket) => {
     serverSide.add(socket)

@@ -10,6 +10,8 @@ export interface ServerProcess {
   port: number
   /** Everything the process has written to stdout and stderr so far. */
   output (): string
+  /** Resolves once everything written so far satisfies `done`. */
+  outputUntil (done: (output: string) => boolean): Promise<void>
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
@@ -34,5 +36,17 @@ export async function startServer (t: Test, env: Record<string, string>): Promis
     child.stderr?.on('data', onData)
     exited.then(({ code }) => reject(new Error(`server exited with ${code} before listening:\n${output}`)), reject)
   })
-  return { child, port, output: () => output, exited }
+  const outputUntil = (done: (output: string) => boolean) => new Promise<void>((resolve) => {
+    const look = () => {
+      if (!done(output)) return
+      child.stdout?.off('data', look)
+      child.stderr?.off('data', look)
+      resolve()
+    }
+    // Added after onData, so `output` already holds the chunk each time this looks.
+    child.stdout?.on('data', look)
+    child.stderr?.on('data', look)
+    look()
+  })
+  return { child, port, output: () => output, outputUntil, exited }
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import t from 'tap'
+import { HTTP_TIMEOUTS } from '../../src/app.js'
 import { AUTH, buildListeningTestApp, TEST_KEY } from '../helpers/app.js'
 
 const RUNS = 300
@@ -38,7 +39,7 @@ const version = fc.oneof(
 const rawRequest = fc.record({ method, target, headers: fc.array(headerLine, { maxLength: 6 }), body, version })
 
 t.test(`${RUNS} raw requests on a real socket, malformed at every level: a 2xx or 4xx answer every time, the server unharmed`, async (t) => {
-  const app = await buildListeningTestApp(t, { httpTimeouts: { headersMs: 2000, requestMs: 2000, keepAliveMs: 5000, checkIntervalMs: 100 } })
+  const app = await buildListeningTestApp(t, { httpTimeouts: { ...HTTP_TIMEOUTS, headersMs: 2000, requestMs: 2000, keepAliveMs: 5000, checkIntervalMs: 100 } })
   const { port } = app.server.address() as { port: number }
   const statuses = new Map<string, number>()
 
