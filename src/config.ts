@@ -2,6 +2,7 @@ import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
 import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
+import { MAX_SAVED_SESSIONS } from './state-file-format.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080
@@ -58,7 +59,7 @@ export const configSchema = {
     CC_LIVE_MAX_VIEWERS_PER_IP: { type: 'integer', minimum: 1, default: 50 },
     CC_LIVE_MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 2, default: 100 },
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
-    CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: 10000, default: 64 },
+    CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: MAX_SAVED_SESSIONS, default: 64 },
     CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') }
   }
 } as const

@@ -171,6 +171,11 @@ export class LiveState {
         changeOrder: ++this.#changes
       })
     }
+    // A record from a run with a higher cap keeps the most recently changed (the last ones).
+    for (const id of this.#sessions.keys()) {
+      if (this.#sessions.size <= this.#maxSessions) break
+      this.#sessions.delete(id)
+    }
     this.#sinceMs = this.#sessions.size === 0 ? null : Math.min(sinceMs ?? wallNow, wallNow)
     // Sessions that ended while no process was running went offline at their deadline.
     this.#lastSeenMs = this.#sessions.size === 0 && lastExpiryMs !== null ? lastExpiryMs : lastSeenMs

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
-import { parseSessions } from '../../src/state-file.js'
+import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { wsUrl } from '../helpers/viewer.js'
@@ -135,5 +135,5 @@ t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every v
   t.ok(after - baseline < 2 * 1024 * 1024, `heap back within 2 MiB of its start (${MiB(after - baseline)} more)`)
 
   await app.close()
-  t.same(parseSessions(await readFile(statePath, 'utf8')), record, 'the state file holds the last state, however rapid the changes')
+  t.same(parseSessions(await readFile(statePath, 'utf8'), Date.now()), record, 'the state file holds the last state, however rapid the changes')
 })

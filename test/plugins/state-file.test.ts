@@ -1,10 +1,14 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import t from 'tap'
-import { parseSessions } from '../../src/state-file.js'
+import { DEFAULT_SESSION } from '../../src/live-state.js'
+import { readSessionId } from '../../src/state-file-readers.js'
+import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { captureLogs } from '../helpers/logs.js'
+import { makeFifo, makeSocket } from '../helpers/special-files.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { injectViewer } from '../helpers/viewer.js'
 import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
@@ -72,8 +76,8 @@ t.test('a stop is saved: after a restart the session stays ended', async (t) => 
   await first.post('/api/live/heartbeat', 'b')
   await first.post('/api/live/stop', 'a')
   await first.app.close()
-  t.match(parseSessions(await readFile(path, 'utf8')), { sinceMs: START, sessions: [{ id: 'b', expiresAtMs: START + 60_000 }] })
-  t.equal(parseSessions(await readFile(path, 'utf8')).sessions.length, 1)
+  t.match(parseSessions(await readFile(path, 'utf8'), START), { sinceMs: START, sessions: [{ id: 'b', expiresAtMs: START + 60_000 }] })
+  t.equal(parseSessions(await readFile(path, 'utf8'), START).sessions.length, 1)
   const second = await run(t, path, START + 1000)
   t.equal(second.app.liveState.snapshot.state.sessions, 1)
 })
@@ -111,7 +115,86 @@ t.test('a corrupt or unreadable file is a clean start with a warning, never a cr
     t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200, `${name}: the service works`)
     await app.close()
   }
-  t.same(parseSessions(await readFile(join(dir, 'truncated-JSON'), 'utf8')).sessions.length, 1, 'a corrupt file is replaced by the next save')
+  t.same(parseSessions(await readFile(join(dir, 'truncated-JSON'), 'utf8'), START).sessions.length, 1, 'a corrupt file is replaced by the next save')
+})
+
+const UNUSABLE = 'state file unusable, starting with no sessions'
+
+t.test('a parseable file with values the service could not have written is a clean start with one warning, never a crash', async (t) => {
+  const dir = await tempDir(t)
+  const session = (change: object) => ({ id: 'a', expiresAtMs: START + 30_000, status: 'working', statusSinceMs: START, activity: {}, ...change })
+  const record = (change: object, sessions: object[] = [session({})]) => JSON.stringify({ version: 2, seq: 5, sinceMs: START, lastSeenMs: null, sessions, ...change })
+  const files: Array<[string, string, string]> = [
+    ['since -1e300', record({ sinceMs: -1e300 }), 'sinceMs is not a time within ten years of now'],
+    ['since in 1970', record({ sinceMs: 0 }), 'sinceMs is not a time within ten years of now'],
+    ['a seq of -1', record({ seq: -1 }), `seq is not a count up to ${Number.MAX_SAFE_INTEGER}`],
+    ['a deadline of 1e300', record({}, [session({ expiresAtMs: 1e300 })]), 'sessions[0].expiresAtMs is not a time within ten years of now'],
+    ['an id out of the alphabet', record({}, [session({}), session({ id: '<img src=x onerror=alert(1)>' })]), 'sessions[1].id is not a session id'],
+    ['an id of 100 000 characters', record({}, [session({ id: 'x'.repeat(100_000) })]), 'sessions[0].id is not a session id'],
+    ['a project with a terminal escape', record({}, [session({ activity: { project: 'blog\u001b]8;;http://x\u0007' } })]), 'sessions[0].activity.project is not a public name'],
+    ['1 001 sessions', record({}, Array.from({ length: 1001 }, (_, i) => session({ id: `s${i}` }))), 'sessions has 1001 entries, more than 1000']
+  ]
+  for (const [name, text, reason] of files) {
+    const path = join(dir, name.replaceAll(' ', '-'))
+    await writeFile(path, text)
+    const logs = captureLogs('warn')
+    const { app, post } = await run(t, path, START, logs)
+    t.same(app.liveState.snapshot.state, OFFLINE, `${name}: offline`)
+    t.same(logs.lines.map(({ level, msg, problem }) => ({ level, msg, problem })), [{ level: 40, msg: UNUSABLE, problem: `cannot parse: ${reason}` }], `${name}: exactly one warning, with the reason`)
+    t.notMatch(JSON.stringify(logs.lines), /onerror|xxxx/, `${name}: no value of the file in the log`)
+    t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200, `${name}: the service works`)
+    await app.close()
+    t.same(parseSessions(await readFile(path, 'utf8'), START).sessions.map(({ id }) => id), ['a'], `${name}: replaced by the next save`)
+  }
+})
+
+t.test('a FIFO, a socket, a link to either or a link loop at the path: a clean start with one warning, and saves leave it in place', async (t) => {
+  const dir = await tempDir(t)
+  const things: Array<[string, (path: string) => Promise<void>, string]> = [
+    ['fifo', (path) => makeFifo(path), 'a FIFO'],
+    ['socket', (path) => makeSocket(t, path), 'a socket'],
+    ['link-to-fifo', (path) => symlink(join(dir, 'fifo'), path), 'a FIFO'],
+    ['link-to-socket', (path) => symlink('socket', path), 'a socket'],
+    ['link-loop', (path) => symlink(path, path), 'a symbolic link']
+  ]
+  for (const [name, make, kind] of things) {
+    const path = join(dir, name)
+    await make(path)
+    const before = await lstat(path)
+    const logs = captureLogs('warn')
+    const { app, post } = await run(t, path, START, logs)
+    t.match(logs.lines, [{ level: 40, msg: UNUSABLE, path, problem: `cannot read: not a regular file but ${kind}` }], `${name}: a warning saying what is there`)
+    t.equal(logs.lines.length, 1, `${name}: one`)
+    t.equal((await post('/api/live/heartbeat', 'a')).statusCode, 200, `${name}: the service works`)
+    await app.close()
+    t.match(logs.lines.slice(1), [{ level: 50, msg: 'cannot save the state file', err: { message: new RegExp(`is ${kind}, not a regular file: left as it is`) } }], `${name}: the save refused`)
+    t.equal((await lstat(path)).ino, before.ino, `${name}: left in place`)
+  }
+  t.same((await readdir(dir)).sort(), ['fifo', 'link-loop', 'link-to-fifo', 'link-to-socket', 'socket'], 'no temporary file left behind')
+})
+
+t.test('a link to a device: a clean start with a warning, the device never read', async (t) => {
+  const path = join(await tempDir(t), 'state.json')
+  await symlink('/dev/zero', path)
+  const logs = captureLogs('warn')
+  const { app } = await run(t, path, START, logs)
+  t.same(app.liveState.snapshot.state, OFFLINE)
+  t.match(logs.lines, [{ level: 40, msg: UNUSABLE, path, resolvedPath: '/dev/zero', problem: 'cannot read: not a regular file but a character device' }])
+})
+
+t.test('a session id the heartbeat route accepts is one a state file may hold, and no other', async (t) => {
+  const { app } = await run(t, join(await tempDir(t), 'state.json'), START)
+  const candidates = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,130}$/), fc.string({ maxLength: 130 }), fc.string({ unit: 'grapheme', maxLength: 4 }))
+  await fc.assert(fc.asyncProperty(candidates, async (id) => {
+    const accepted = (await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: id } })).statusCode === 200
+    // Each ended at once, so the session cap never refuses one.
+    if (accepted) await app.inject({ method: 'POST', url: '/api/live/stop', headers: AUTH, payload: { session_id: id } })
+    const readable = (() => { try { return readSessionId(id, 'id') === id } catch { return false } })()
+    return accepted === (readable && id !== DEFAULT_SESSION)
+  }), { numRuns: 300 })
+  t.equal((await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH })).statusCode, 200, 'no id: the default session')
+  await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'aZ09._:-'.repeat(16) } })
+  t.same(app.liveState.toRecord().sessions.every(({ id }) => readSessionId(id, 'id') === id), true, 'and every id the store holds reads back')
 })
 
 t.test('a file that cannot be written is logged and the service keeps answering', async (t) => {
