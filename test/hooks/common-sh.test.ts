@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync, readFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -17,7 +19,9 @@ function shell (snippet: string, input: string | null = null): string {
   return result.stdout
 }
 
-const sessionOf = (input: string | null): string => shell('read_hook_session; printf "%s %s" "$session_name" "$pid_file"', input)
+/** The presence, and its pid file, of the session a hook's input names in the Claude Code with pid 4321. */
+const presenceOf = (input: string | null): string =>
+  shell('read_hook_input; hook_field session_id; owner=4321; set_presence "$hook_value"; printf "%s %s" "$presence" "$pid_file"', input)
 
 t.test('the session id comes out of the hook JSON without a JSON tool, or it is the default session', async (t) => {
   const claudeCode = JSON.stringify({
@@ -33,23 +37,43 @@ t.test('the session id comes out of the hook JSON without a JSON tool, or it is 
     ['without a final newline, after other fields', '{"reason":"clear","session_id":"a.b:c_d-e"}', 'a.b:c_d-e'],
     ['the key quoted inside a value first', JSON.stringify({ cwd: '/tmp/"session_id": "evil"', session_id: 'real' }), 'real'],
     ['a value ending in the key', JSON.stringify({ cwd: '/tmp/"session_id', session_id: 'real' }), 'real'],
-    ['every allowed character, 128 of them', JSON.stringify({ session_id: 'aZ09._:-'.repeat(16) }), 'aZ09._:-'.repeat(16)],
-    ['129 characters', JSON.stringify({ session_id: 'a'.repeat(129) }), '@default'],
-    ['a path', JSON.stringify({ session_id: '../../etc/passwd' }), '@default'],
-    ['a space', JSON.stringify({ session_id: 'a b' }), '@default'],
-    ['an escaped quote', JSON.stringify({ session_id: 'a"b' }), '@default'],
-    ['a unicode escape', '{"session_id":"\\u0061bc"}', '@default'],
-    ['an empty id', '{"session_id":""}', '@default'],
-    ['a number', '{"session_id":42}', '@default'],
-    ['no session_id', '{"hook_event_name":"SessionStart"}', '@default'],
-    ['text that is not JSON', 'hello', '@default'],
-    ['empty stdin', '', '@default'],
-    ['no stdin', null, '@default']
+    ['every allowed character, as many as fit with the pid: 123', JSON.stringify({ session_id: 'aZ09._:-'.repeat(15) + 'aZ0' }), 'aZ09._:-'.repeat(15) + 'aZ0'],
+    ['one more', JSON.stringify({ session_id: 'a'.repeat(124) }), ''],
+    ['129 characters', JSON.stringify({ session_id: 'a'.repeat(129) }), ''],
+    ['a path', JSON.stringify({ session_id: '../../etc/passwd' }), ''],
+    ['a space', JSON.stringify({ session_id: 'a b' }), ''],
+    ['an escaped quote', JSON.stringify({ session_id: 'a"b' }), ''],
+    ['a unicode escape', '{"session_id":"\\u0061bc"}', ''],
+    ['an empty id', '{"session_id":""}', ''],
+    ['a number', '{"session_id":42}', ''],
+    ['no session_id', '{"hook_event_name":"SessionStart"}', ''],
+    ['text that is not JSON', 'hello', ''],
+    ['empty stdin', '', ''],
+    ['no stdin', null, '']
   ]
   for (const [name, input, session] of cases) {
-    t.equal(sessionOf(input), `${session} /state/${session}.pid`, name)
+    t.equal(presenceOf(input), `${session}:4321 /state/${session}:4321.pid`, name)
   }
-  t.equal(sessionOf('{"session_id":".."}'), '.. /state/...pid', 'a dot id stays a file name inside the state directory')
+  t.equal(presenceOf('{"session_id":".."}'), '..:4321 /state/..:4321.pid', 'a dot id stays a file name inside the state directory')
+  t.equal(shell('read_hook_input; hook_field reason; echo "$hook_value"', JSON.stringify({ session_id: 'a', hook_event_name: 'SessionEnd', reason: 'clear' })),
+    'clear\n', 'the reason of a SessionEnd')
+})
+
+t.test('a script argument names a presence only as set_presence makes one', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['abc:12', 'abc:12 owner=12 /state/abc:12.ending'],
+    ['a:b:12', 'a:b:12 owner=12 /state/a:b:12.ending'],
+    [':12', ':12 owner=12 /state/:12.ending'],
+    ['abc', 'refused'],
+    ['abc:', 'refused'],
+    ['abc:1x', 'refused'],
+    ['a b:12', 'refused'],
+    ['../x:12', 'refused'],
+    [`${'a'.repeat(126)}:12`, 'refused']
+  ]
+  for (const [name, expected] of cases) {
+    t.equal(shell(`set_presence_from_name '${name}' && echo "$presence owner=$owner $ending_file" || echo refused`), `${expected}\n`, name)
+  }
 })
 
 t.test('ps tells the same as /proc: parent, name, arguments, and an unreaped child is not alive', async (t) => {
@@ -84,4 +108,65 @@ t.test("the owner is the hook's first ancestor that is not a shell: Claude Code,
   t.equal(shell('find_owner; echo "$owner"'), `${process.pid}\n`, 'run by this process directly')
   const nested = spawnSync('sh', ['-c', 'sh -c \'. "$1"; find_owner; echo "$owner"\' sh "$0"; true', COMMON], { encoding: 'utf8' })
   t.equal(nested.stdout, `${process.pid}\n`, 'through a shell that stays in between')
+})
+
+/** Runs a snippet with common.sh sourced in the given shell, with a time limit: a write that blocks fails. */
+function inShell (shell: string, snippet: string, env: Record<string, string> = {}): string {
+  const result = spawnSync(shell, ['-c', `. "$0"; ${snippet}`, COMMON], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 5000 })
+  if (result.status !== 0 || result.stderr !== '') throw new Error(`${shell} failed (${result.status ?? result.signal}): ${result.stderr}`)
+  return result.stdout
+}
+
+const SHELLS = ['dash', 'bash']
+
+t.test('only a real directory of the user that no one else can write is a state directory, in dash and bash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-live-common-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const cases: Record<string, [() => string, boolean]> = {
+    private: [() => { mkdirSync(join(dir, 'private'), { mode: 0o700 }); return 'private' }, true],
+    'readable by others': [() => { mkdirSync(join(dir, 'readable')); chmodSync(join(dir, 'readable'), 0o755); return 'readable' }, true],
+    'writable by the group': [() => { mkdirSync(join(dir, 'group')); chmodSync(join(dir, 'group'), 0o770); return 'group' }, false],
+    'writable by others': [() => { mkdirSync(join(dir, 'others')); chmodSync(join(dir, 'others'), 0o703); return 'others' }, false],
+    'a symlink to a private directory': [() => { symlinkSync('private', join(dir, 'link')); return 'link' }, false],
+    'a file': [() => { writeFileSync(join(dir, 'file'), ''); return 'file' }, false],
+    missing: [() => 'missing', false]
+  }
+  if (process.getuid?.() === 0) {
+    cases['owned by another user'] = [() => { mkdirSync(join(dir, 'theirs'), { mode: 0o700 }); chownSync(join(dir, 'theirs'), 65534, 65534); return 'theirs' }, false]
+  }
+  for (const [name, [make, accepted]] of Object.entries(cases)) {
+    const path = join(dir, make())
+    for (const shell of SHELLS) {
+      t.equal(inShell(shell, 'private_dir "$DIR" && echo yes || echo no', { DIR: path }), accepted ? 'yes\n' : 'no\n', `${name} (${shell})`)
+    }
+  }
+})
+
+t.test('what the hooks write never goes through a symlink or into a FIFO planted at its name, in dash and bash', async (t) => {
+  for (const shell of SHELLS) {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-live-common-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const state = join(dir, 'state')
+    mkdirSync(state, { mode: 0o700 })
+    writeFileSync(join(dir, 'victim'), 'precious\n')
+    spawnSync('mkfifo', [join(dir, 'fifo')])
+    const output = inShell(shell, `state_dir=$STATE log_file=$STATE/cc-live.log presence=p
+      ln -s ../victim "$state_dir/cc-live.log"; log 'through a symlink'
+      ln -s ../victim "$state_dir/a.pid.$$"; replace_file "$state_dir/a.pid" 41
+      ln -s ../fifo "$state_dir/b.pid.$$"; replace_file "$state_dir/b.pid" 42
+      ln -s ../missing "$state_dir/c.pid.$$"; replace_file "$state_dir/c.pid" 43
+      ln -s ../victim "$state_dir/d.pid"; replace_file "$state_dir/d.pid" 44
+      mkfifo "$state_dir/e.pid"; running_loop "$state_dir/e.pid" || echo 'a FIFO is no pid file'
+      ln -s ../victim "$state_dir/f.pid"; read_pid "$state_dir/f.pid" || echo 'nor is a symlink'`, { STATE: state })
+    t.equal(output, 'a FIFO is no pid file\nnor is a symlink\n', `${shell}: state files are read only when regular`)
+    t.equal(readFileSync(join(dir, 'victim'), 'utf8'), 'precious\n', `${shell}: the symlinks' target is untouched`)
+    t.notOk(existsSync(join(dir, 'missing')), `${shell}: a dangling symlink's target is not created`)
+    t.match(readFileSync(join(state, 'cc-live.log'), 'utf8'), /^\S+ \S+\[p\] through a symlink\n$/, `${shell}: the log is a new file`)
+    for (const [name, content] of [['a', 41], ['b', 42], ['c', 43], ['d', 44]] as const) {
+      const file = join(state, `${name}.pid`)
+      t.ok(lstatSync(file).isFile(), `${shell}: ${name}.pid is a file of its own`)
+      t.equal(readFileSync(file, 'utf8'), `${content}\n`, `${shell}: ${name}.pid holds its pid`)
+    }
+    t.same(readdirSync(state).sort(), ['a.pid', 'b.pid', 'c.pid', 'cc-live.log', 'd.pid', 'e.pid', 'f.pid'], `${shell}: no temporary file left`)
+  }
 })

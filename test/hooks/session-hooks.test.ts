@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once, EventEmitter } from 'node:events'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,8 @@ const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url)
 const INTERVAL_SECONDS = 0.2
 const TTL_SECONDS = 1
 const HOOK_BUDGET_MS = 200
+/** How long a session ended by /clear or /resume waits for the next one (HANDOVER_SECONDS in common.sh). */
+const HANDOVER_SECONDS = 10
 
 /**
  * Claude Code, as far as hooks can tell: a long-lived process that runs each hook command through
@@ -94,6 +96,9 @@ class ClaudeCode {
 /** The Claude Code that tests share unless they need one of their own: each costs a Node.js start-up. */
 const sharedClaudeCode = new ClaudeCode()
 t.teardown(() => sharedClaudeCode.kill())
+// Real processes waiting on real ones, and one test that waits out the handover bound: with other
+// files running beside it, this file can take longer than tap's default 30 s.
+t.setTimeout(120_000)
 
 /** A Claude Code of the test's own, killed when the test ends. */
 function ownClaudeCode (t: Test): ClaudeCode {
@@ -111,11 +116,17 @@ const hookInput = (event: 'SessionStart' | 'SessionEnd', sessionId: string, deta
     hook_event_name: event,
     ...detail
   })
-const sessionStart = (sessionId: string, source = 'startup'): string => hookInput('SessionStart', sessionId, { source })
+/** SessionStart: `source` is startup, resume, clear or compact; only an interactive start or `-p` names the model. */
+const sessionStart = (sessionId: string, source = 'startup', model: string | null = 'claude-opus-4-8[1m]'): string =>
+  hookInput('SessionStart', sessionId, model === null ? { source } : { source, model })
+/** SessionEnd: `reason` is prompt_input_exit (interactive), other (`-p`), clear, resume or logout. */
 const sessionEnd = (sessionId: string, reason = 'prompt_input_exit'): string => hookInput('SessionEnd', sessionId, { reason })
+/** What `claude -p --continue` (or `--resume ID`) sends at its start: the session it continues, and no model. */
+const continueStart = (sessionId: string): string => sessionStart(sessionId, 'resume', null)
 
 const SESSION_A = '0f3b2c1e-7a4d-4e8b-9c2f-1d6e5a4b3c2a'
 const SESSION_B = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
+const SESSION_C = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a'
 
 /** Every process's command line, as `ps` would show it. */
 function commandLines (): Array<{ pid: number, args: string }> {
@@ -178,8 +189,8 @@ interface ApiRequest {
  * A real cc-live listening on 127.0.0.1. When an API request arrives, while the curl that sent it
  * is still waiting for the answer, it looks at every process's command line for the key.
  */
-async function startServer (t: Test) {
-  const app = buildApp({ env: { ...TEST_ENV, CC_LIVE_TTL_SECONDS: String(TTL_SECONDS) } })
+async function startServer (t: Test, ttlSeconds = TTL_SECONDS) {
+  const app = buildApp({ env: { ...TEST_ENV, CC_LIVE_TTL_SECONDS: String(ttlSeconds) } })
   const requests = new EventEmitter()
   const argv = { keySeen: false, curlSeen: false }
   app.addHook('onRequest', async (request) => {
@@ -218,6 +229,12 @@ async function startServer (t: Test) {
         stop = app.liveState.onChange(check)
         check()
       }), timeoutMs, 'a live state').finally(() => stop())
+    },
+    /** Every public state from now until the test ends, in order. */
+    watch (t: Test): PublicState[] {
+      const states: PublicState[] = []
+      t.teardown(app.liveState.onChange((snapshot) => { states.push(snapshot.state) }))
+      return states
     },
     /** Resolves with the next API request that satisfies the predicate. */
     nextRequest (predicate: (request: ApiRequest) => boolean, timeoutMs = 3000): Promise<ApiRequest> {
@@ -266,23 +283,41 @@ async function laptop (t: Test, settings: Record<string, string | undefined>) {
     home,
     stateDir,
     /** This user's hooks, as run by a Claude Code: the shared one unless the test brings its own. */
-    claudeCode: (claudeCode = sharedClaudeCode) => ({
-      pid: claudeCode.pid,
-      run: (script: 'start.sh' | 'stop.sh', input: string | null) => claudeCode.run(script, input, env),
-      kill: () => claudeCode.kill()
-    }),
-    /** Heartbeat loops, not counting the subshells a loop forks for a moment. */
+    claudeCode: (claudeCode = sharedClaudeCode) => {
+      const run = (script: 'start.sh' | 'stop.sh', input: string | null): Promise<HookRun> => claudeCode.run(script, input, env)
+      return {
+        pid: claudeCode.pid,
+        run,
+        /**
+         * `/clear`, or `/resume` of another session, inside this running Claude Code: SessionEnd
+         * for the old id with that reason, then SessionStart for the new id with it as source.
+         */
+        switchSession: async (from: string, to: string, how: 'clear' | 'resume'): Promise<HookRun[]> =>
+          [await run('stop.sh', sessionEnd(from, how)), await run('start.sh', sessionStart(to, how))],
+        /** The id the server knows this Claude Code's session by: one per session per process. */
+        presence: (sessionId: string) => `${sessionId}:${claudeCode.pid}`,
+        kill: () => claudeCode.kill()
+      }
+    },
+    /**
+     * Heartbeat loops, not counting the subshells a loop forks for a moment (nor one that has
+     * exited since its command line was read, whose parent can no longer be told).
+     */
     loops: () => {
       const mine = new Set(leftovers())
       const loops = commandLines().filter(({ pid, args }) => mine.has(pid) && args.includes('/heartbeat-loop.sh '))
       const pids = new Set(loops.map(({ pid }) => pid))
-      return loops.filter(({ pid }) => !pids.has(parentOf(pid)))
+      return loops.filter(({ pid }) => {
+        const parent = parentOf(pid)
+        return parent !== 0 && !pids.has(parent)
+      })
     },
-    /** The loop and the Claude Code it belongs to, as the session's pid file names them. */
-    pidFile: (name: string) => {
-      const [pid, owner] = readText(join(stateDir, `${name}.pid`)).trim().split(' ').map(Number)
-      return { pid: pid ?? 0, owner: owner ?? 0 }
+    /** The loops of a Claude Code session, whichever process runs it. */
+    loopsOf (sessionId: string): number[] {
+      return this.loops().filter(({ args }) => args.includes(`/heartbeat-loop.sh ${sessionId}`)).map(({ pid }) => pid)
     },
+    /** The loop a presence's pid file names (0 when there is none). */
+    pidFile: (presence: string): number => Number(readText(join(stateDir, `${presence}.pid`)).trim()),
     log: () => readText(join(stateDir, 'cc-live.log')),
     leftovers
   }
@@ -306,24 +341,22 @@ t.test('two concurrent sessions stay live independently; each stop ends only its
   assertQuiet(t, await first.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
   assertQuiet(t, await second.run('start.sh', sessionStart(SESSION_B)), 'start.sh')
   t.match(await server.whenState((state) => state.sessions === 2), { active: true, sessions: 2 })
-  const loopA = user.pidFile(SESSION_A)
-  const loopB = user.pidFile(SESSION_B)
-  t.equal(loopA.owner, first.pid, 'the first loop belongs to the first Claude Code')
-  t.equal(loopB.owner, second.pid, 'the second loop belongs to the second Claude Code')
-  t.same(user.loops().map(({ pid }) => pid).sort(), [loopA.pid, loopB.pid].sort(), 'one loop per session')
+  const loopA = user.pidFile(first.presence(SESSION_A))
+  const loopB = user.pidFile(second.presence(SESSION_B))
+  t.same(user.loops().map(({ pid }) => pid).sort(), [loopA, loopB].sort(), 'one loop per session, each named with its Claude Code')
 
   assertQuiet(t, await first.run('stop.sh', sessionEnd(SESSION_A)), 'stop.sh')
-  t.notOk(running(loopA.pid), "the first session's loop is gone when stop.sh returns")
+  t.notOk(running(loopA), "the first session's loop is gone when stop.sh returns")
   t.match(await server.whenState((state) => state.sessions === 1), { active: true }, 'the first session has left')
   const afterStop: ApiRequest[] = []
   const record = (request: ApiRequest): void => { afterStop.push(request) }
   server.requests.on('request', record)
-  await server.nextRequest(isHeartbeatOf(SESSION_B))
-  await server.nextRequest(isHeartbeatOf(SESSION_B))
+  await server.nextRequest(isHeartbeatOf(second.presence(SESSION_B)))
+  await server.nextRequest(isHeartbeatOf(second.presence(SESSION_B)))
   server.requests.off('request', record)
   t.match(server.state(), { active: true, sessions: 1 }, 'the second session is still live')
-  t.same(afterStop.filter(isHeartbeatOf(SESSION_A)), [], 'no heartbeat for the stopped session')
-  t.ok(running(loopB.pid), "the second session's loop carries on")
+  t.same(afterStop.filter(isHeartbeatOf(first.presence(SESSION_A))), [], 'no heartbeat for the stopped session')
+  t.ok(running(loopB), "the second session's loop carries on")
 
   assertQuiet(t, await second.run('stop.sh', sessionEnd(SESSION_B)), 'stop.sh')
   await server.whenState((state) => !state.active)
@@ -350,14 +383,14 @@ t.test('a Claude Code killed with SIGKILL: its loop ends, the session leaves wit
   const claudeCode = user.claudeCode(ownClaudeCode(t))
   assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
   await server.whenState((state) => state.active)
-  const loop = user.pidFile(SESSION_A)
+  const loop = user.pidFile(claudeCode.presence(SESSION_A))
 
   const killedAt = Date.now()
   await claudeCode.kill()
   await server.whenState((state) => !state.active, (INTERVAL_SECONDS + TTL_SECONDS) * 1000 + 1000)
   const elapsed = Date.now() - killedAt
   t.ok(elapsed < (INTERVAL_SECONDS + TTL_SECONDS) * 1000, `offline ${elapsed} ms after the kill`)
-  await eventually(() => !running(loop.pid), 'the loop has exited')
+  await eventually(() => !running(loop), 'the loop has exited')
   t.same(user.loops(), [], 'no loop process left')
   t.same(await readdir(user.stateDir), ['cc-live.log'], 'its pid file is gone')
   t.match(user.log(), `Claude Code ${claudeCode.pid} is gone without a SessionEnd`)
@@ -401,7 +434,8 @@ t.test('with the server down or hanging the hooks return at once, print nothing 
       await eventually(() => hanging.size === sessions.length, 'the loops are waiting on the server')
     }
     await timed('stop.sh', sessions.map((id) => sessionEnd(id)))
-    t.same(user.loops(), [], `no loop left with ${name}`)
+    // A loop the machine's load kept from starting in time for stop.sh to know it ends by itself.
+    await eventually(() => user.loops().length === 0, `no loop left with ${name}`)
   }
 })
 
@@ -410,7 +444,7 @@ t.test('the key is in no command line and in no state file; the state is private
   const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
   const claudeCode = user.claudeCode()
   await claudeCode.run('start.sh', sessionStart(SESSION_A))
-  for (let heartbeats = 0; heartbeats < 3; heartbeats++) await server.nextRequest(isHeartbeatOf(SESSION_A))
+  for (let heartbeats = 0; heartbeats < 3; heartbeats++) await server.nextRequest(isHeartbeatOf(claudeCode.presence(SESSION_A)))
   t.ok(server.argv.curlSeen, "curl's command line was looked at while it was sending")
   t.notOk(server.argv.keySeen, 'no command line held the key')
 
@@ -424,61 +458,268 @@ t.test('the key is in no command line and in no state file; the state is private
   await server.whenState((state) => !state.active)
 })
 
-t.test('resume and compact keep the one loop; a new Claude Code resuming the session takes it over', async (t) => {
+t.test('a state directory that others can write, that is not the user\'s, or that is a symlink is refused: nothing written or started', async (t) => {
+  const server = await startServer(t)
+  const requests: ApiRequest[] = []
+  server.requests.on('request', (request: ApiRequest) => requests.push(request))
+  const cases: Record<string, (stateDir: string, home: string) => Promise<string>> = {
+    'writable by others': async (stateDir) => { await mkdir(stateDir, { recursive: true }); await chmod(stateDir, 0o777); return stateDir },
+    'writable by others, sticky like /tmp': async (stateDir) => { await mkdir(stateDir, { recursive: true }); await chmod(stateDir, 0o1777); return stateDir },
+    'writable by the group': async (stateDir) => { await mkdir(stateDir, { recursive: true }); await chmod(stateDir, 0o770); return stateDir },
+    'a symlink to a private directory': async (stateDir, home) => {
+      const elsewhere = join(home, 'elsewhere')
+      await mkdir(elsewhere, { mode: 0o700 })
+      await mkdir(join(stateDir, '..'), { recursive: true })
+      await symlink(elsewhere, stateDir)
+      return elsewhere
+    }
+  }
+  if (process.getuid?.() === 0) {
+    cases['owned by another user'] = async (stateDir) => { await mkdir(stateDir, { recursive: true, mode: 0o700 }); await chown(stateDir, 65534, 65534); return stateDir }
+  } else {
+    t.comment('not root: the case of a directory owned by another user needs chown and is left out')
+  }
+  for (const [name, prepare] of Object.entries(cases)) {
+    const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+    const written = await prepare(user.stateDir, user.home)
+    const mode = lstatSync(user.stateDir).mode
+    const claudeCode = user.claudeCode()
+    assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), `start.sh with a state directory ${name}`)
+    t.same(await readdir(written), [], `${name}: start.sh wrote nothing`)
+    t.same(user.leftovers(), [], `${name}: no loop started`)
+    assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A, 'clear')), `stop.sh with a state directory ${name}`)
+    assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A)), `stop.sh with a state directory ${name}`)
+    t.same(await readdir(written), [], `${name}: stop.sh wrote nothing`)
+    t.same(user.leftovers(), [], `${name}: nothing started`)
+    t.equal(lstatSync(user.stateDir).mode, mode, `${name}: left as it was`)
+  }
+  t.same(requests, [], 'the server heard nothing')
+})
+
+t.test('a symlink planted in the state directory is never written through', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, CC_LIVE_INTERVAL_SECONDS: 'soon' })
+  const claudeCode = user.claudeCode()
+  const victim = join(user.home, 'victim')
+  await writeFile(victim, 'precious\n', { mode: 0o600 })
+  await mkdir(user.stateDir, { recursive: true, mode: 0o700 })
+  // Every name the hooks write: the log, the session's pid and ending files, and the temporary
+  // pid file of every process id start.sh may get next (its own id is in the name), whether the
+  // name carries the Claude Code's id or not.
+  const names = ['cc-live.log', 'cc-live.log.1']
+  for (const session of [SESSION_A, claudeCode.presence(SESSION_A)]) {
+    names.push(`${session}.pid`, `${session}.ending`)
+    const lastPid = Number(readText('/proc/sys/kernel/ns_last_pid'))
+    for (let pid = lastPid + 1; pid <= lastPid + 500; pid++) names.push(`${session}.pid.${pid}`)
+  }
+  await Promise.all(names.map((name) => symlink(victim, join(user.stateDir, name))))
+
+  const heartbeat = server.nextRequest((request) => request.action === 'heartbeat')
+  assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
+  await heartbeat
+  await eventually(() => user.log().includes('CC_LIVE_INTERVAL_SECONDS must be a positive number'), 'the loop has logged')
+  assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A)), 'stop.sh')
+  await server.whenState((state) => !state.active)
+  t.equal(readText(victim), 'precious\n', 'the file the symlinks point at is untouched')
+  t.notOk(lstatSync(join(user.stateDir, 'cc-live.log')).isSymbolicLink(), 'the log is a file of its own')
+})
+
+t.test('resume and compact keep the one loop; a new Claude Code resuming the session of a crashed one takes it over', async (t) => {
   const server = await startServer(t)
   const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
   const first = user.claudeCode(ownClaudeCode(t))
   const second = user.claudeCode()
   await first.run('start.sh', sessionStart(SESSION_A))
   await server.whenState((state) => state.active)
-  const loop = user.pidFile(SESSION_A)
+  const loop = user.pidFile(first.presence(SESSION_A))
   for (const source of ['resume', 'compact']) {
     assertQuiet(t, await first.run('start.sh', sessionStart(SESSION_A, source)), `start.sh (${source})`)
-    t.same(user.loops().map(({ pid }) => pid), [loop.pid], `after ${source}: still the one loop`)
+    t.same(user.loops().map(({ pid }) => pid), [loop], `after ${source}: still the one loop`)
   }
-  t.same(user.pidFile(SESSION_A), loop, 'the pid file is unchanged')
+  t.equal(user.pidFile(first.presence(SESSION_A)), loop, 'the pid file is unchanged')
 
   await first.kill()
   await second.run('start.sh', sessionStart(SESSION_A, 'resume'))
-  await eventually(() => !running(loop.pid), "the crashed Claude Code's loop has ended")
-  await eventually(() => user.pidFile(SESSION_A).owner === second.pid, 'the loop belongs to the new Claude Code')
-  t.same(user.loops().map(({ pid }) => pid), [user.pidFile(SESSION_A).pid], 'one loop')
-  await server.nextRequest(isHeartbeatOf(SESSION_A))
-  t.match(await server.whenState((state) => state.active), { sessions: 1 }, 'the session is live')
+  await eventually(() => !running(loop), "the crashed Claude Code's loop has ended")
+  t.same(user.loops().map(({ pid }) => pid), [user.pidFile(second.presence(SESSION_A))], "one loop, the new Claude Code's")
+  await server.nextRequest(isHeartbeatOf(second.presence(SESSION_A)))
+  t.match(await server.whenState((state) => state.sessions === 1), { active: true }, 'the session is live, once')
+  t.same((await readdir(user.stateDir)).sort(), ['cc-live.log', `${second.presence(SESSION_A)}.pid`].sort(), "the crashed one's pid file is gone")
   await second.run('stop.sh', sessionEnd(SESSION_A))
   await server.whenState((state) => !state.active)
 })
 
-t.test('a session without an id, from no stdin or input that is not the JSON, is the one default session', async (t) => {
+t.test('/clear and an in-session /resume hand over to the next session: never offline, same since, the old one gone', async (t) => {
   const server = await startServer(t)
   const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
-  const claudeCode = user.claudeCode()
+  const claudeCode = user.claudeCode(ownClaudeCode(t))
+  assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
+  const { since } = await server.whenState((state) => state.active)
+  const states = server.watch(t)
   const requests: ApiRequest[] = []
   server.requests.on('request', (request: ApiRequest) => requests.push(request))
 
-  const firstHeartbeat = server.nextRequest(isHeartbeatOf(undefined))
-  assertQuiet(t, await claudeCode.run('start.sh', null), 'start.sh without stdin')
-  t.match(await firstHeartbeat, { statusCode: 200 }, 'heartbeats without a body')
-  assertQuiet(t, await claudeCode.run('start.sh', 'not JSON at all'), 'start.sh with other input')
-  t.equal(user.loops().length, 1, 'the same session: one loop')
+  const switches = [['clear', SESSION_A, SESSION_B], ['resume', SESSION_B, SESSION_C]] as const
+  for (const [how, from, to] of switches) {
+    const [oldLoop] = user.loopsOf(from)
+    for (const run of await claudeCode.switchSession(from, to, how)) assertQuiet(t, run, `${how}: a hook`)
+    await eventually(() => !running(oldLoop!) && user.loops().length === 1, `the loop of the session before ${how} has ended`)
+    await server.whenState((state) => state.active && state.sessions === 1)
+    t.same(states.filter((state) => !state.active), [], `${how}: never offline`)
+    t.equal(server.state().since, since, `${how}: since is kept`)
+    const firstHeartbeat = requests.findIndex(isHeartbeatOf(claudeCode.presence(to)))
+    const oldStop = requests.findIndex((request) => request.action === 'stop' && request.sessionId === claudeCode.presence(from))
+    t.ok(firstHeartbeat >= 0 && oldStop > firstHeartbeat, `${how}: the old session's stop came after the new one's first heartbeat`)
+  }
+  await server.nextRequest(isHeartbeatOf(claudeCode.presence(SESSION_C)))
+  t.same(requests.filter(({ sessionId }) => sessionId === claudeCode.presence(SESSION_A)).slice(-1).map(({ action }) => action),
+    ['stop'], 'nothing came for the first session after its stop')
+  t.match(server.state(), { active: true, sessions: 1, since }, 'one session, live since the start')
+
+  // A /resume of the very session that just ended: it goes on under the same id, with a new loop.
+  const [loopBefore] = user.loopsOf(SESSION_C)
+  for (const run of await claudeCode.switchSession(SESSION_C, SESSION_C, 'resume')) assertQuiet(t, run, 'resume of itself: a hook')
+  t.notOk(running(loopBefore!), 'resume of itself: the ending loop has made way')
+  await server.nextRequest(isHeartbeatOf(claudeCode.presence(SESSION_C)))
+  t.same(user.loopsOf(SESSION_C), [user.pidFile(claudeCode.presence(SESSION_C))], 'resume of itself: one loop, the new one')
+  t.same(requests.filter((request) => request.action === 'stop' && request.sessionId === claudeCode.presence(SESSION_C)), [],
+    'resume of itself: no stop for it')
+  t.same(states.filter((state) => !state.active), [], 'resume of itself: never offline')
+
+  assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_C)), 'stop.sh')
+  await server.whenState((state) => !state.active)
+  await eventually(() => user.loops().length === 0, 'no loop left')
+  t.same(await readdir(user.stateDir), [], 'no state left')
+})
+
+t.test('with a long interval the handover is as prompt, and an exit right after a /clear ends every session at once', async (t) => {
+  const server = await startServer(t, 60)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, CC_LIVE_INTERVAL_SECONDS: '30' })
+  const claudeCode = user.claudeCode(ownClaudeCode(t))
   await claudeCode.run('start.sh', sessionStart(SESSION_A))
-  await server.whenState((state) => state.sessions === 2)
+  const { since } = await server.whenState((state) => state.active)
+  const states = server.watch(t)
 
-  assertQuiet(t, await claudeCode.run('stop.sh', '{"session_id": "not/an id"}'), 'stop.sh with an invalid id')
-  await eventually(() => user.log().includes('the default session is left to expire'), 'stop is decided')
-  t.same(requests.filter(({ action }) => action === 'stop'), [],
-    'no stop sent: without an id it would end every session, and another one is live')
-  t.same(user.loops().map(({ pid }) => pid), [user.pidFile(SESSION_A).pid], 'only the named loop is left')
+  const oldStop = server.nextRequest((request) => request.action === 'stop' && request.sessionId === claudeCode.presence(SESSION_A))
+  await claudeCode.switchSession(SESSION_A, SESSION_B, 'clear')
+  await oldStop
+  t.match(await server.whenState((state) => state.sessions === 1), { active: true, since }, 'the new session alone, within one interval')
 
-  const namedStop = server.nextRequest((request) => request.action === 'stop' && request.sessionId === SESSION_A)
-  await claudeCode.run('stop.sh', sessionEnd(SESSION_A))
-  await namedStop
-  await claudeCode.run('start.sh', null)
-  await server.nextRequest(isHeartbeatOf(undefined))
+  // The user clears again and quits before the newest session's first heartbeat.
+  await claudeCode.switchSession(SESSION_B, SESSION_C, 'clear')
+  assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_C)), 'stop.sh')
+  await server.whenState((state) => !state.active)
+  t.same(states.filter((state) => !state.active).length, 1, 'offline once, at the end')
+  await eventually(() => user.loops().length === 0, 'no loop left')
+  t.same(await readdir(user.stateDir), [], 'no state left')
+})
+
+t.test('a /clear after which Claude Code exits without a new session: the old session still ends', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const claudeCode = user.claudeCode(ownClaudeCode(t))
+  await claudeCode.run('start.sh', sessionStart(SESSION_A))
+  await server.whenState((state) => state.active)
+  assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd(SESSION_A, 'clear')), 'stop.sh')
+  await claudeCode.kill()
+  await server.whenState((state) => !state.active, (INTERVAL_SECONDS + TTL_SECONDS) * 1000 + 1000)
+  await eventually(() => user.loops().length === 0, 'the loop has ended')
+  t.same((await readdir(user.stateDir)).filter((name) => name !== 'cc-live.log'), [], 'no pid file left')
+  t.match(user.log(), `Claude Code ${claudeCode.pid} is gone before its next session was heard`)
+})
+
+t.test('a /clear with no next session while Claude Code runs on: the old session ends after the handover bound', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const claudeCode = user.claudeCode(ownClaudeCode(t))
+  await claudeCode.run('start.sh', sessionStart(SESSION_A))
+  await server.whenState((state) => state.active)
+  await claudeCode.run('stop.sh', sessionEnd(SESSION_A, 'clear'))
+  t.ok(server.state().active, 'live while the next session may still come')
+  await server.whenState((state) => !state.active, (HANDOVER_SECONDS + 2) * 1000)
+  await eventually(() => user.loops().length === 0, 'the loop has ended')
+  t.match(user.log(), `no next session of Claude Code ${claudeCode.pid} was heard within ${HANDOVER_SECONDS} s`)
+  t.same(await readdir(user.stateDir), ['cc-live.log'], 'no pid file left')
+})
+
+t.test('a second Claude Code on the same session (claude -p --continue) is live on its own; its end leaves the first live', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const interactive = user.claudeCode(ownClaudeCode(t))
+  const printMode = user.claudeCode(ownClaudeCode(t))
+  assertQuiet(t, await interactive.run('start.sh', sessionStart(SESSION_A)), 'start.sh')
+  const { since } = await server.whenState((state) => state.active)
+  const [firstLoop] = user.loopsOf(SESSION_A)
+  const states = server.watch(t)
+
+  assertQuiet(t, await printMode.run('start.sh', continueStart(SESSION_A)), 'start.sh (-p --continue)')
+  t.ok(running(firstLoop!), "the interactive Claude Code's loop carries on")
+  t.match(await server.whenState((state) => state.sessions === 2), { active: true, since }, 'two Claude Codes, two sessions live')
+  assertQuiet(t, await printMode.run('stop.sh', sessionEnd(SESSION_A, 'other')), 'stop.sh (-p ends)')
+  await server.whenState((state) => state.sessions === 1)
+  await server.nextRequest(isHeartbeatOf(interactive.presence(SESSION_A)))
+  await server.nextRequest(isHeartbeatOf(interactive.presence(SESSION_A)))
+  t.match(server.state(), { active: true, sessions: 1, since }, 'the interactive session is still live, since its start')
+  t.same(states.filter((state) => !state.active), [], 'never offline')
+  await eventually(() => user.loops().length === 1, "the second Claude Code's loop has ended")
+  t.same(user.loops().map(({ pid }) => pid), [firstLoop], 'the first one carries on')
+
+  assertQuiet(t, await interactive.run('stop.sh', sessionEnd(SESSION_A)), 'stop.sh')
+  await server.whenState((state) => !state.active)
+  await eventually(() => user.loops().length === 0, 'no loop left')
+  t.same(await readdir(user.stateDir), [], 'no state left')
+})
+
+t.test('a Claude Code resuming the session of one that crashed ends the dead presence at once, not at its next interval', async (t) => {
+  const server = await startServer(t, 60)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, CC_LIVE_INTERVAL_SECONDS: '30' })
+  const crashed = user.claudeCode(ownClaudeCode(t))
+  const resuming = user.claudeCode(ownClaudeCode(t))
+  await crashed.run('start.sh', sessionStart(SESSION_A))
+  const { since } = await server.whenState((state) => state.active)
+  const states = server.watch(t)
+  await crashed.kill()
+
+  const deadStop = server.nextRequest((request) => request.action === 'stop' && request.sessionId === crashed.presence(SESSION_A))
+  assertQuiet(t, await resuming.run('start.sh', sessionStart(SESSION_A, 'resume')), 'start.sh')
+  await deadStop
+  t.match(await server.whenState((state) => state.sessions === 1), { active: true, since }, 'the resumed session alone')
+  t.same(states.filter((state) => !state.active), [], 'never offline')
+  await eventually(() => user.loops().length === 1, "the crashed Claude Code's loop has ended")
+  t.match(user.log(), `Claude Code ${crashed.pid} is gone without a SessionEnd`)
+  await resuming.run('stop.sh', sessionEnd(SESSION_A))
+  await server.whenState((state) => !state.active)
+})
+
+t.test("a session without an id, from no stdin or input that is not the JSON, is its Claude Code's default session; its stop ends only it", async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const first = user.claudeCode()
+  const second = user.claudeCode(ownClaudeCode(t))
+  const requests: ApiRequest[] = []
+  server.requests.on('request', (request: ApiRequest) => requests.push(request))
+
+  const firstHeartbeat = server.nextRequest(isHeartbeatOf(first.presence('')))
+  assertQuiet(t, await first.run('start.sh', null), 'start.sh without stdin')
+  t.match(await firstHeartbeat, { statusCode: 200 }, 'heartbeats name the default session of this Claude Code')
+  assertQuiet(t, await first.run('start.sh', 'not JSON at all'), 'start.sh with other input')
+  t.equal(user.loops().length, 1, 'the same session: one loop')
+  await second.run('start.sh', null)
+  await first.run('start.sh', sessionStart(SESSION_A))
+  await server.whenState((state) => state.sessions === 3)
+
   const stop = server.nextRequest((request) => request.action === 'stop')
-  assertQuiet(t, await claudeCode.run('stop.sh', null), 'stop.sh without stdin')
-  t.match(await stop, { sessionId: undefined, statusCode: 200 }, 'alone, the default session sends stop')
-  t.match(server.state(), IS_OFFLINE, 'which ends it')
+  assertQuiet(t, await first.run('stop.sh', '{"session_id": "not/an id"}'), 'stop.sh with an invalid id')
+  t.match(await stop, { sessionId: first.presence(''), statusCode: 200 }, "the first Claude Code's default session stops")
+  t.match(server.state(), { active: true, sessions: 2 }, 'and only it')
+  t.same(user.loops().map(({ pid }) => pid).sort(), [user.pidFile(second.presence('')), user.pidFile(first.presence(SESSION_A))].sort(),
+    "the other Claude Code's default session and the named one go on")
+
+  assertQuiet(t, await second.run('stop.sh', null), 'stop.sh without stdin')
+  await server.whenState((state) => state.sessions === 1)
+  await first.run('stop.sh', sessionEnd(SESSION_A))
+  await server.whenState((state) => !state.active)
+  t.same(requests.filter(({ sessionId }) => sessionId === undefined), [], 'no request without an id, which would stop every session')
 })
 
 t.test('stale pid files are swept, and a pid now used by another process is never taken for a loop', async (t) => {
@@ -490,18 +731,20 @@ t.test('stale pid files are swept, and a pid now used by another process is neve
   const exited = spawn('true')
   await once(exited, 'exit')
   await mkdir(user.stateDir, { recursive: true, mode: 0o700 })
-  await writeFile(join(user.stateDir, 'crashed.pid'), `${exited.pid} 1\n`)
-  await writeFile(join(user.stateDir, `half-claimed.pid.${exited.pid}`), '')
-  await writeFile(join(user.stateDir, 'rebooted.pid'), `${bystander.pid} 1\n`)
+  await writeFile(join(user.stateDir, 'crashed:1.pid'), `${exited.pid}\n`)
+  await writeFile(join(user.stateDir, 'cleared:1.ending'), `${exited.pid}\n`)
+  await writeFile(join(user.stateDir, `half-claimed:1.pid.${exited.pid}`), '')
+  const rebooted = claudeCode.presence('rebooted')
+  await writeFile(join(user.stateDir, `${rebooted}.pid`), `${bystander.pid}\n`)
 
   assertQuiet(t, await claudeCode.run('stop.sh', sessionEnd('rebooted')), 'stop.sh')
   t.ok(running(bystander.pid!), 'stop.sh leaves the process that now has that pid alone')
   assertQuiet(t, await claudeCode.run('start.sh', sessionStart('rebooted', 'resume')), 'start.sh')
-  await server.nextRequest(isHeartbeatOf('rebooted'))
+  await server.nextRequest(isHeartbeatOf(rebooted))
   t.ok(running(bystander.pid!), 'so does start.sh, resuming that session')
-  await eventually(() => !readdirSync(user.stateDir).includes('crashed.pid'), 'the stale files are swept')
-  t.same(readdirSync(user.stateDir).sort(), ['cc-live.log', 'rebooted.pid'], 'only the live session is left')
-  t.equal(user.pidFile('rebooted').owner, claudeCode.pid)
+  await eventually(() => !readdirSync(user.stateDir).includes('crashed:1.pid'), 'the stale files are swept')
+  t.same(readdirSync(user.stateDir).sort(), ['cc-live.log', `${rebooted}.pid`], 'only the live session is left')
+  t.same(user.loops().map(({ pid }) => pid), [user.pidFile(rebooted)], 'its loop')
   t.match(user.log(), 'CC_LIVE_INTERVAL_SECONDS must be a positive number of seconds; using 30')
   await claudeCode.run('stop.sh', sessionEnd('rebooted'))
   t.same(user.loops(), [], 'a loop sleeping out a long interval is stopped all the same')
@@ -525,7 +768,7 @@ t.test('failures are logged once, not per heartbeat, and the log stays bounded',
 
 t.test('detached without setsid(1): through perl as on macOS, or in the background with hangups ignored', async (t) => {
   const server = await startServer(t)
-  const tools = ['sh', 'curl', 'date', 'wc', 'mv', 'rm', 'ln', 'mkdir', 'chmod', 'sleep', 'tr']
+  const tools = ['sh', 'curl', 'date', 'wc', 'mv', 'rm', 'ln', 'mkdir', 'chmod', 'sleep', 'tr', 'find', 'id']
   for (const [name, extra] of Object.entries({ perl: ['perl'], neither: [] })) {
     const bin = await mkdtemp(join(tmpdir(), 'cc-live-bin-'))
     t.teardown(() => rm(bin, { recursive: true, force: true }))
@@ -536,8 +779,8 @@ t.test('detached without setsid(1): through perl as on macOS, or in the backgrou
     const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, PATH: bin })
     const claudeCode = user.claudeCode()
     assertQuiet(t, await claudeCode.run('start.sh', sessionStart(SESSION_A)), `start.sh with ${name}`)
-    await server.nextRequest(isHeartbeatOf(SESSION_A))
-    const loop = user.pidFile(SESSION_A).pid
+    await server.nextRequest(isHeartbeatOf(claudeCode.presence(SESSION_A)))
+    const loop = user.pidFile(claudeCode.presence(SESSION_A))
     const session = Number(readProc(loop, 'stat').replace(/^.*\) /, '').split(' ')[3])
     if (name === 'perl') t.equal(session, loop, 'the loop leads its own session')
     else t.not(session, loop, 'the loop shares the session, but not the stdio')
