@@ -1,4 +1,5 @@
 import { systemClock, type Clock, type Timer } from './clock.js'
+import type { Heartbeat, HeartbeatResult, LiveStore, SessionEvent } from './live-store.js'
 import {
   ACTIVITY_FIELDS, INITIAL, snapshotOf, stateContent,
   type Activity, type ActivityField, type SessionStatus, type Snapshot, type StateContent
@@ -16,21 +17,8 @@ export interface LiveStateOptions {
   clock?: Clock
 }
 
-export interface Heartbeat {
-  /** DEFAULT_SESSION when absent. */
-  sessionId?: string
-  /** Absent: the session keeps its status (`live` for a new one). */
-  status?: SessionStatus
-  /** Absent: the session keeps its activity. Present: it replaces it. */
-  activity?: Activity
-}
-
-export type HeartbeatResult =
-  | { snapshot: Snapshot, retryAfterMs?: undefined }
-  /** A new session over the cap: nothing changed; try again when the earliest session expires. */
-  | { retryAfterMs: number, snapshot?: undefined }
-
 export type ChangeListener = (snapshot: Snapshot) => void
+type SessionEventListener = (event: SessionEvent) => void
 
 /** A saved session; wall-clock times in ms, so they mean something to the next process. */
 export interface SessionRecord {
@@ -64,20 +52,23 @@ interface Session {
 }
 
 /**
- * Which Claude Code sessions are live and what they are doing. Each session lives until ttl
- * after its last heartbeat; one timer is armed for the earliest deadline. Deadlines run on the
- * monotonic clock; the wall clock only dates `since`, `lastSeen` and each status.
+ * The live state held in this process. Which Claude Code sessions are live and what they are
+ * doing: each session lives until ttl after its last heartbeat; one timer is armed for the
+ * earliest deadline. Deadlines run on the monotonic clock; the wall clock only dates `since`,
+ * `lastSeen` and each status.
  *
- * Change listeners hear each change of the public state, once, with its seq; sessions listeners
- * hear every mutation, deadlines included, for whoever persists them.
+ * Change listeners hear each change of the public state, once, with its seq; session event
+ * listeners hear what happened to each session; sessions listeners hear every mutation,
+ * deadlines included, for whoever persists them.
  */
-export class LiveState {
+export class LiveState implements LiveStore {
   readonly #ttlMs: number
   readonly #maxSessions: number
   readonly #publicFields: ReadonlySet<ActivityField>
   readonly #clock: Clock
   readonly #sessions = new Map<string, Session>()
   readonly #listeners = new Set<ChangeListener>()
+  readonly #eventListeners = new Set<SessionEventListener>()
   readonly #sessionsListeners = new Set<() => void>()
   #sinceMs: number | null = null
   #lastSeenMs: number | null = null
@@ -112,14 +103,16 @@ export class LiveState {
     if (this.#sessions.size === 0) this.#sinceMs = wallNow
     const shared = activity === undefined ? undefined : this.#shared(activity)
     if (session === undefined) {
-      this.#sessions.set(sessionId, {
+      const started: Session = {
         deadline: now + this.#ttlMs,
         expiresAtMs: wallNow + this.#ttlMs,
         status: status ?? 'live',
         statusSinceMs: wallNow,
         activity: shared ?? {},
         changeOrder: ++this.#changes
-      })
+      }
+      this.#sessions.set(sessionId, started)
+      this.#tell({ type: 'start', sessionId, atMs: wallNow, status: started.status, activity: started.activity })
     } else {
       session.deadline = now + this.#ttlMs
       session.expiresAtMs = wallNow + this.#ttlMs
@@ -130,7 +123,10 @@ export class LiveState {
         session.statusSinceMs = wallNow
       }
       if (activityChanged) session.activity = shared
-      if (statusChanged || activityChanged) session.changeOrder = ++this.#changes
+      if (statusChanged || activityChanged) {
+        session.changeOrder = ++this.#changes
+        this.#tell({ type: 'change', sessionId, atMs: wallNow, status: session.status, activity: session.activity })
+      }
     }
     return { snapshot: this.#commit() }
   }
@@ -138,8 +134,10 @@ export class LiveState {
   /** Ends one session, or every session when no id is given. */
   async stop (sessionId?: string): Promise<Snapshot> {
     this.#dropExpired(this.#clock.now())
-    if (sessionId === undefined) this.#sessions.clear()
-    else this.#sessions.delete(sessionId)
+    const atMs = this.#clock.wallNow()
+    for (const id of sessionId === undefined ? [...this.#sessions.keys()] : [sessionId]) {
+      if (this.#sessions.delete(id)) this.#tell({ type: 'end', sessionId: id, atMs, reason: 'stop' })
+    }
     return this.#commit()
   }
 
@@ -159,7 +157,9 @@ export class LiveState {
     for (const { id, expiresAtMs, status, statusSinceMs, activity } of sessions) {
       const remainingMs = Math.min(expiresAtMs - wallNow, this.#ttlMs)
       if (remainingMs <= 0) {
-        lastExpiryMs = Math.max(lastExpiryMs ?? -Infinity, Math.min(expiresAtMs, wallNow))
+        const endedAtMs = Math.min(expiresAtMs, wallNow)
+        lastExpiryMs = Math.max(lastExpiryMs ?? -Infinity, endedAtMs)
+        this.#tell({ type: 'end', sessionId: id, atMs: endedAtMs, reason: 'expiry' })
         continue
       }
       this.#sessions.set(id, {
@@ -175,6 +175,10 @@ export class LiveState {
     for (const id of this.#sessions.keys()) {
       if (this.#sessions.size <= this.#maxSessions) break
       this.#sessions.delete(id)
+      this.#tell({ type: 'end', sessionId: id, atMs: wallNow, reason: 'stop' })
+    }
+    for (const [id, { status, statusSinceMs, activity }] of this.#sessions) {
+      this.#tell({ type: 'resume', sessionId: id, atMs: wallNow, status, statusSinceMs, activity })
     }
     this.#sinceMs = this.#sessions.size === 0 ? null : Math.min(sinceMs ?? wallNow, wallNow)
     // Sessions that ended while no process was running went offline at their deadline.
@@ -197,16 +201,21 @@ export class LiveState {
     return subscribe(this.#listeners, listener)
   }
 
+  onSessionEvent (listener: SessionEventListener): () => void {
+    return subscribe(this.#eventListeners, listener)
+  }
+
   /** Called after every mutation, including a heartbeat that only moves a deadline. */
   onSessionsChange (listener: () => void): () => void {
     return subscribe(this.#sessionsListeners, listener)
   }
 
-  close (): void {
+  async close (): Promise<void> {
     this.#timer?.cancel()
     this.#timer = null
     this.#timerDeadline = Infinity
     this.#listeners.clear()
+    this.#eventListeners.clear()
     this.#sessionsListeners.clear()
   }
 
@@ -220,9 +229,17 @@ export class LiveState {
   }
 
   #dropExpired (now: number): void {
+    const wallNow = this.#clock.wallNow()
     for (const [id, session] of this.#sessions) {
-      if (session.deadline <= now) this.#sessions.delete(id)
+      if (session.deadline > now) continue
+      this.#sessions.delete(id)
+      // Found expired at a later heartbeat: it ended at its deadline, not now.
+      this.#tell({ type: 'end', sessionId: id, atMs: wallNow - (now - session.deadline), reason: 'expiry' })
     }
+  }
+
+  #tell (event: SessionEvent): void {
+    for (const listener of this.#eventListeners) listener(event)
   }
 
   #earliestDeadline (): number {

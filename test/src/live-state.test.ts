@@ -1,5 +1,6 @@
 import t from 'tap'
-import { DEFAULT_SESSION, LiveState, type Heartbeat, type LiveStateOptions, type StoreRecord } from '../../src/live-state.js'
+import { DEFAULT_SESSION, LiveState, type LiveStateOptions, type StoreRecord } from '../../src/live-state.js'
+import type { Heartbeat, SessionEvent } from '../../src/live-store.js'
 import { ACTIVITY_FIELDS, type PublicState, type Snapshot } from '../../src/public-state.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
@@ -330,4 +331,63 @@ t.test('close cancels the timer and drops listeners', async (t) => {
 t.test('a ttl that is not positive is refused', async (t) => {
   t.throws(() => setup({ ttlMs: 0 }), RangeError)
   t.throws(() => setup({ ttlMs: Number.NaN }), RangeError)
+})
+
+t.test('session events: each start, change and end, once, with its wall-clock time; a heartbeat that changes nothing tells nothing', async (t) => {
+  const { clock, store, beat } = setup({ publicFields: new Set(['tool']) })
+  const events: SessionEvent[] = []
+  store.onSessionEvent((event) => events.push(event))
+  const wall = clock.wallNow()
+  await beat({ sessionId: 'a', status: 'working', activity: { project: 'secret', tool: 'editing' } })
+  clock.advance(1000)
+  await beat({ sessionId: 'a', status: 'working', activity: { project: 'other', tool: 'editing' } })
+  await beat({ sessionId: 'a', status: 'waiting' })
+  await beat({ sessionId: 'b' })
+  clock.advance(1000)
+  await store.stop('a')
+  await store.stop('a')
+  clock.advance(TTL)
+  await beat({ sessionId: 'c' })
+  clock.advance(5000)
+  await store.stop()
+  t.same(events, [
+    { type: 'start', sessionId: 'a', atMs: wall, status: 'working', activity: { tool: 'editing' } },
+    { type: 'change', sessionId: 'a', atMs: wall + 1000, status: 'waiting', activity: { tool: 'editing' } },
+    { type: 'start', sessionId: 'b', atMs: wall + 1000, status: 'live', activity: {} },
+    { type: 'end', sessionId: 'a', atMs: wall + 2000, reason: 'stop' },
+    { type: 'end', sessionId: 'b', atMs: wall + 1000 + TTL, reason: 'expiry' },
+    { type: 'start', sessionId: 'c', atMs: wall + 2000 + TTL, status: 'live', activity: {} },
+    { type: 'end', sessionId: 'c', atMs: wall + 7000 + TTL, reason: 'stop' }
+  ])
+})
+
+t.test('session events: a session found expired by a later heartbeat ended at its deadline', async (t) => {
+  const { clock, store, beat } = setup()
+  const events: SessionEvent[] = []
+  await beat({ sessionId: 'a' })
+  store.close() // no timer: the expiry is only found by the next mutation
+  store.onSessionEvent((event) => events.push(event))
+  clock.advance(TTL + 30_000)
+  await beat({ sessionId: 'b' })
+  t.same(events.slice(0, 1), [{ type: 'end', sessionId: 'a', atMs: clock.wallNow() - 30_000, reason: 'expiry' }])
+})
+
+t.test('session events on restore: live sessions resume, those that expired while down end at their deadline', async (t) => {
+  const { clock, store } = setup()
+  const wall = clock.wallNow()
+  const events: SessionEvent[] = []
+  store.onSessionEvent((event) => events.push(event))
+  store.restore({
+    seq: 4,
+    sinceMs: wall - 50_000,
+    lastSeenMs: null,
+    sessions: [
+      { id: 'gone', expiresAtMs: wall - 10_000, status: 'idle', statusSinceMs: wall - 50_000, activity: {} },
+      { id: 'on', expiresAtMs: wall + 10_000, status: 'working', statusSinceMs: wall - 20_000, activity: { tool: 'reading' } }
+    ]
+  })
+  t.same(events, [
+    { type: 'end', sessionId: 'gone', atMs: wall - 10_000, reason: 'expiry' },
+    { type: 'resume', sessionId: 'on', atMs: wall, status: 'working', statusSinceMs: wall - 20_000, activity: { tool: 'reading' } }
+  ])
 })
