@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.js'
 import type { Transport } from './crowd.js'
-import type { LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
+import type { Delivery, LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
 import { SERVER_NAMES, ServerProcess, type ServerName } from './servers.js'
 
 const LOAD_ENTRY = fileURLToPath(new URL('load-process.js', import.meta.url))
@@ -37,7 +37,7 @@ export interface CrowdResult {
 }
 
 /** A forked load process (bench/load-process.ts), one command at a time. */
-class LoadProcess {
+export class LoadProcess {
   readonly #child: ChildProcess
   #onProgress: (connected: number) => void = () => {}
   #pending: { resolve: (value: unknown) => void, reject: (error: Error) => void } | undefined
@@ -67,6 +67,14 @@ class LoadProcess {
     return this.#call({ type: 'expiry', ttlSeconds }) as Promise<number>
   }
 
+  async arm (): Promise<void> {
+    await this.#call({ type: 'arm' })
+  }
+
+  async delivered (expected: string): Promise<Delivery> {
+    return this.#call({ type: 'delivered', expected }) as Promise<Delivery>
+  }
+
   async counts (): Promise<LoadCounts> {
     return this.#call({ type: 'counts' }) as Promise<LoadCounts>
   }
@@ -87,7 +95,7 @@ class LoadProcess {
 }
 
 /** Forward and backward in turn, so drift in the machine's load does not favour whichever server goes first. */
-function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
+export function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
   const entries = Object.entries(servers) as Array<[K, T]>
   return round % 2 === 0 ? entries : entries.reverse()
 }

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 export const BENCH_KEY = 'bench-key-0123456789abcdef'
 export const AUTHORIZATION = `Bearer ${BENCH_KEY}`
+/** The body of every heartbeat and stop the bench sends: one session. */
+export const SESSION = '{"session_id":"bench"}'
 
 /** The two servers under test: the built service and the node:http + ws floor. */
 export const SERVERS = {
@@ -31,6 +33,8 @@ export interface ServerSettings {
   logLevel: string
   /** Extra node flags, e.g. --cpu-prof to see where a server spends its time. */
   nodeArgs?: string[]
+  /** More settings, e.g. CC_LIVE_REDIS_URL for a replica. */
+  env?: Record<string, string>
 }
 
 /** A server under test in its own process, with its logs going to a file as a deployment's would. */
@@ -45,7 +49,7 @@ export class ServerProcess {
     this.#exited = once(child, 'exit')
   }
 
-  static async start (name: ServerName, { ttlSeconds, logLevel, nodeArgs = [] }: ServerSettings): Promise<ServerProcess> {
+  static async start (name: ServerName, { ttlSeconds, logLevel, nodeArgs = [], env = {} }: ServerSettings): Promise<ServerProcess> {
     const port = await freePort()
     const logDir = mkdtempSync(join(tmpdir(), 'cc-live-bench-'))
     const log = openSync(join(logDir, 'server.log'), 'w')
@@ -62,7 +66,8 @@ export class ServerProcess {
         CC_LIVE_MAX_VIEWERS: '100000',
         CC_LIVE_MAX_VIEWERS_PER_IP: '100000',
         CC_LIVE_MAX_CONNECTIONS_PER_IP: '100100',
-        LOG_LEVEL: logLevel
+        LOG_LEVEL: logLevel,
+        ...env
       },
       stdio: ['ignore', log, log]
     })

@@ -1,28 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
 import type { Test } from 'tap'
+import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from '../../bench/redis-server.js'
 import { freePort } from './ports.js'
-
-/** Debian's redis-server, if installed; /usr/sbin is not on every user's PATH. */
-function findRedisServer (): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']
-  return dirs.map((dir) => join(dir, 'redis-server')).find((path) => {
-    try {
-      accessSync(path, constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
 
 const REDIS_SERVER = findRedisServer()
 
 /** Why the tests that need a real Redis cannot run here, or false when they can. */
 export const redisMissing: string | false = REDIS_SERVER === undefined
-  ? 'Redis tests skipped: no redis-server on PATH; enable them with: apt-get install redis-server (.ci/run installs it)'
+  ? `Redis tests skipped: ${REDIS_SERVER_MISSING} (.ci/run installs it)`
   : false
 
 export interface RedisServer {
@@ -38,31 +24,12 @@ export interface RedisServer {
   resume (): void
 }
 
-/**
- * A throwaway redis-server on a free loopback port, with no persistence (no RDB, no AOF), killed
- * when the test ends.
- */
-export async function startRedisServer (t: Test, extraArguments: string[] = []): Promise<RedisServer> {
-  if (REDIS_SERVER === undefined) throw new Error(redisMissing || 'no redis-server')
+/** A throwaway redis-server on a free loopback port, with no persistence, killed when the test ends. */
+export async function startRedisServer (t: Test): Promise<RedisServer> {
+  if (REDIS_SERVER === undefined) throw new Error(REDIS_SERVER_MISSING)
+  const path = REDIS_SERVER
   const port = await freePort()
-  let child: ChildProcess
-  const launch = async () => {
-    child = spawn(REDIS_SERVER, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', '/tmp', ...extraArguments
-    ], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes('Ready to accept connections')) resolve()
-      }
-      child.stdout?.on('data', onData)
-      child.stderr?.on('data', onData)
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)))
-    })
-  }
-  await launch()
+  let child: ChildProcess = await spawnRedisServer(path, port)
   t.teardown(() => { child.kill('SIGKILL') })
   return {
     port,
@@ -72,7 +39,9 @@ export async function startRedisServer (t: Test, extraArguments: string[] = []):
       child.kill('SIGKILL')
       await exited
     },
-    restart: launch,
+    async restart () {
+      child = await spawnRedisServer(path, port)
+    },
     pause: () => { child.kill('SIGSTOP') },
     resume: () => { child.kill('SIGCONT') }
   }
