@@ -234,6 +234,17 @@ export class LiveSessions {
   }
 
   /**
+   * Makes the next step publish, changed or not, with a seq above `shownSeq`: a replica's viewers
+   * have been shown that seq, and the shared server, having lost its data, started again below it,
+   * so other replicas may be showing something older.
+   */
+  catchUp (shownSeq: number): void {
+    this.#snapshot = snapshotOf(this.#content, Math.max(this.#snapshot.state.seq, shownSeq))
+    // Whatever the step does, its content differs from this: it is published, with the next seq.
+    this.#content = ''
+  }
+
+  /**
    * Holds a public state the sessions behind it were lost from, with its seq, for ttl from now:
    * the daemons' next heartbeats take over from it, keeping `since`; without one, it goes offline.
    */

@@ -194,7 +194,7 @@ export class RedisLiveStore implements LiveStore {
       const events: SessionEvent[] = []
       const sessions = new LiveSessions({ ...this.#options, tell: (event) => events.push(event) })
       const at = { now: timeMs, wallNow: timeMs }
-      const before = stored === null ? sessions.hold(this.#snapshot, at) : sessions.load(...parseStored(stored))
+      const before = this.#base(sessions, stored, at)
       const outcome = apply(sessions, at)
       const written = JSON.stringify({ record: sessions.toRecord(), held: sessions.held } satisfies StoredState)
       const after = sessions.snapshot
@@ -207,6 +207,24 @@ export class RedisLiveStore implements LiveStore {
       }
       if (attempt === MAX_ATTEMPTS) throw new StoreUnavailableError(`${MAX_ATTEMPTS} steps in a row lost to concurrent changes`)
     }
+  }
+
+  /**
+   * Loads what the server holds; with nothing there (it lost its data), holds what this replica
+   * has shown. The seq there is below what this replica has shown only if the server lost its data
+   * and a replica that knew less started it again: if nothing but that seq is there, this replica
+   * holds what it has shown instead; if sessions have been heard since, it keeps them. Either way
+   * the step publishes above this replica's seq, so every replica's viewers catch up and no
+   * viewer's seq goes back.
+   */
+  #base (sessions: LiveSessions, stored: string | null, at: Moment): Snapshot {
+    if (stored === null) return sessions.hold(this.#snapshot, at)
+    const [record, held] = parseStored(stored)
+    const shownSeq = this.#snapshot.state.seq
+    if (record.seq >= shownSeq) return sessions.load(record, held)
+    const base = record.sessions.length === 0 && held === null ? sessions.hold(this.#snapshot, at) : sessions.load(record, held)
+    sessions.catchUp(shownSeq)
+    return base
   }
 
   async #read (): Promise<SharedState> {
@@ -239,7 +257,12 @@ export class RedisLiveStore implements LiveStore {
     const untilDeadline = message.slice(0, newline)
     const json = message.slice(newline + 1)
     if (untilDeadline !== '') this.#arm(Number(untilDeadline))
-    this.#offer({ state: JSON.parse(json) as PublicState, json })
+    const state = JSON.parse(json) as PublicState
+    // Older than what this replica has shown: the server lost its data and another replica, knowing
+    // less, started it again; a step here publishes it above what these viewers have. (Also after a
+    // read that overtook messages in flight: then the step finds nothing to do.)
+    if (state.seq < this.#snapshot.state.seq) this.#resync().catch(() => {})
+    else this.#offer({ state, json })
   }
 
   /**

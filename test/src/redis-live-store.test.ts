@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { StoreUnavailableError, type SessionEvent } from '../../src/live-store.js'
 import { ACTIVITY_FIELDS, type PublicState } from '../../src/public-state.js'
@@ -191,6 +190,40 @@ if (redisMissing) {
     })
   })
 
+  t.test('the data lost, and a replica that knew less started it again: no viewer\'s seq goes back, nobody is shown offline twice', async (t) => {
+    const prefix = freshPrefix()
+    const clock = new FakeClock()
+    const join = redisStores(server.url, prefix)
+    const old = await join(t, OPTIONS, clock)
+    await old.store.heartbeat({ sessionId: 'x' })
+    await old.store.heartbeat({ sessionId: 'x', status: 'working' })
+    await old.settled()
+    const shown = old.store.snapshot.state
+    const raw = await redisConnection(t, server.url)
+
+    await raw.del(`${prefix}state`)
+    const fresh = await join(t, OPTIONS, clock)
+    t.equal(fresh.store.snapshot.state.seq, 0, 'the newcomer knows nothing better')
+    const { snapshot } = await fresh.store.heartbeat({ sessionId: 'x', status: 'waiting' })
+    t.equal(snapshot?.state.seq, 1, 'its first change starts the seq again')
+    await old.settled()
+    await fresh.settled()
+    await old.settled()
+    const repaired = old.changes.at(-1)
+    t.match(repaired, { seq: shown.seq + 1, active: true, status: 'waiting' }, 'the old replica publishes it above what its viewers have')
+    t.same(fresh.changes.map(({ seq }) => seq), [1, shown.seq + 1], 'and the newcomer follows')
+    t.ok(old.changes.every(({ active }) => active), 'the old replica\'s viewers never saw offline')
+
+    const before = old.store.snapshot.state
+    await raw.del(`${prefix}state`)
+    const third = await join(t, OPTIONS, clock)
+    t.match(third.store.snapshot.state, { seq: 0, active: false }, 'a newcomer on the empty server: offline, seq 0')
+    const { snapshot: next } = await old.store.heartbeat({ sessionId: 'x', status: 'waiting' })
+    t.match(next?.state, { seq: before.seq + 1, active: true, since: before.since }, 'the old replica goes on from what it showed, in the same live period')
+    await third.settled()
+    t.same(third.changes.at(-1), next?.state, 'and the newcomer follows')
+  })
+
   t.test('a server that stops answering (SIGSTOP): mutations fail within the command timeout, and all is well after SIGCONT', async (t) => {
     const own = await startRedisServer(t)
     const [a] = await replicas(t, 1, own.url) as [StoreHarness]
@@ -212,8 +245,9 @@ if (redisMissing) {
   t.test('open() fails when the server is gone', async (t) => {
     const own = await startRedisServer(t)
     const redis = await redisConnection(t, own.url)
+    const closed = new Promise((resolve) => redis.once('close', resolve))
     await own.kill()
-    await once(redis, 'close')
+    await closed
     const store = new RedisLiveStore({ ...OPTIONS, redis, prefix: freshPrefix() })
     t.teardown(() => store.close())
     await t.rejects(store.open())
