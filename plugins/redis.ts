@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { redisClientOptions } from '../src/redis-connection.js'
@@ -40,10 +39,15 @@ export default fp(async function redis (fastify) {
     lastError = error
     fastify.log.debug({ reason: error.message }, 'redis connection error')
   })
-  const waiting = AbortSignal.timeout(REDIS_START_TIMEOUT_MS)
-  try {
-    await once(client, 'ready', { signal: waiting })
-  } catch {
+  // The client retries meanwhile; its errors are not the end (events.once would take them for it).
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), REDIS_START_TIMEOUT_MS)
+    client.once('ready', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+  if (!ready) {
     client.disconnect()
     throw new Error(`cannot reach Redis at ${settings.endpoint} within ${REDIS_START_TIMEOUT_MS} ms${lastError === undefined ? '' : `: ${lastError.message}`}`)
   }
