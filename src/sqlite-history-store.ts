@@ -209,7 +209,7 @@ export function openHistory (path: string | null, nowMs: number): OpenedHistory 
   } catch (error) {
     problem = (error as Error).message
   }
-  const movedTo = `${path}.unusable-${new Date(nowMs).toISOString().replace(/[:.]/g, '')}`
+  const movedTo = `${path}.unusable-${new Date(nowMs).toISOString().replace(/[-:]|\.\d+/g, '')}`
   try {
     for (const suffix of COMPANIONS) moveIfThere(path + suffix, movedTo + suffix)
     return { store: new SqliteHistoryStore(path), file: path, problem, movedTo }
