@@ -68,7 +68,9 @@ export function watchHistory (src, onReport, { metric = 'active', from, fetch = 
   const emit = () => {
     if (!report || stopped) return
     const running = countingSince === null ? 0 : now() - countingSince
-    onReport(report, report.today[metric] + Math.floor((counted + running) / 1000))
+    const today = report.today[metric] + Math.floor((counted + running) / 1000)
+    // While it is happening, today has some of it, even in its first second.
+    onReport(report, countingSince === null ? today : Math.max(1, today))
   }
   const load = () => fetch(`${base.href}/history${first ? `?from=${first}` : ''}`, { cache: 'no-cache' })
     .then((response) => response.ok ? response.json() : Promise.reject(new Error(`${response.status}`)))

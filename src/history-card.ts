@@ -27,7 +27,7 @@ const PAD = 16
 const LABELS = 30
 const GRID_TOP = 58
 const MIN_WIDTH = 340
-const HEIGHT = 196
+const HEIGHT = 202
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const WEEKDAY_LABELS: Array<[row: number, label: string]> = [[1, 'Mon'], [3, 'Wed'], [5, 'Fri']]
@@ -75,7 +75,7 @@ export function renderCard (report: HistoryReport, { weeks, metric, theme, statu
     const x = gridLeft + column * STEP
     const seconds = day[metric]
     const time = seconds > 0 ? `${durationText(seconds)} ${metric}` : 'no activity'
-    cells.push(`<rect x="${x}" y="${GRID_TOP + (index % 7) * STEP}" width="${CELL}" height="${CELL}" rx="2" class="l${levelOf(seconds)}"><title>${day.date}: ${time}</title></rect>`)
+    cells.push(`<rect x="${x}" y="${GRID_TOP + (index % 7) * STEP}" width="${CELL}" height="${CELL}" rx="2" class="l${levelOf(seconds)}"><title>${escapeXml(`${day.date}: ${time}`)}</title></rect>`)
     const month = day.date.slice(5, 7)
     if (index % 7 === 0 && month !== lastMonth) {
       // A month is named above the first week that starts in it, if there is room before the next.
@@ -96,7 +96,7 @@ export function renderCard (report: HistoryReport, { weeks, metric, theme, statu
     `<g><title>now ${status}</title><circle cx="${width - PAD - 4}" cy="${PAD + 7}" r="4" class="${status}"/>` +
     `<text x="${width - PAD - 14}" y="${PAD + 11}" text-anchor="end" class="mute">${status}</text></g>` +
     months.join('') + weekdays.join('') + cells.join('') +
-    `<text x="${PAD}" y="${HEIGHT - PAD - 22}" class="fg">${escapeXml(caption)}</text>` +
+    `<text x="${PAD}" y="${HEIGHT - PAD - 20}" class="fg">${escapeXml(caption)}</text>` +
     `<text x="${PAD}" y="${HEIGHT - PAD}" class="mute">${escapeXml(streak)}</text>` +
     `<text x="${legendLeft - 6}" y="${HEIGHT - PAD}" text-anchor="end" class="mute">less</text>` + legend.join('') +
     `<text x="${legendLeft + 5 * STEP + 2}" y="${HEIGHT - PAD}" class="mute">more</text>` +

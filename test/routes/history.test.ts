@@ -150,6 +150,15 @@ t.test('GET /ws/live/history.svg: well-formed SVG, a cell with a title per day, 
   t.match(res.body, /@media \(prefers-color-scheme:dark\)/, 'theme=auto by default: follows the reader')
 })
 
+t.test('history.svg: a day of under a minute is titled "<1 min", escaped', async (t) => {
+  const { app, beat, pass } = await historyApp(t)
+  await beat({ status: 'working' })
+  await pass(30_000)
+  const res = await get(app, '/ws/live/history.svg')
+  t.equal(XMLValidator.validate(res.body), true, 'well-formed XML')
+  t.match(res.body, /<title>2026-03-04: &#60;1 min active<\/title>/)
+})
+
 t.test('history.svg: weeks, metric and theme', async (t) => {
   const { app } = await historyApp(t)
   const small = await get(app, '/ws/live/history.svg?weeks=4&metric=working&theme=dark')
