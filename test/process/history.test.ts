@@ -9,13 +9,11 @@ import { tempDir } from '../helpers/temp-dir.js'
 
 const STATUSES = ['working', 'waiting', 'idle', 'working', 'live']
 
-/** Status changes from `loops` callers at once, each cycling its own session through the statuses, until `until` resolves. */
-async function burst (server: ServerProcess, until: Promise<unknown>, loops = 4): Promise<number> {
-  let stopped = false
+/** Status changes from `loops` callers at once, each cycling its own session through the statuses, until `stop` aborts. */
+async function burst (server: ServerProcess, stop: AbortSignal, loops = 4): Promise<number> {
   let answered = 0
-  until.then(() => { stopped = true }, () => { stopped = true })
   await Promise.all(Array.from({ length: loops }, async (_, loop) => {
-    for (let i = 0; !stopped; i++) {
+    for (let i = 0; !stop.aborted; i++) {
       const res = await fetch(`http://127.0.0.1:${server.port}/api/live/heartbeat`, {
         method: 'POST',
         headers: { ...AUTH, 'content-type': 'application/json' },
@@ -50,10 +48,13 @@ t.test('SIGKILL during a burst of changes: the database holds everything up to i
   const server = await startServer(t, env)
   const firstAt = Date.now()
   let killedAt = 0
-  const answered = await burst(server, sleep(2500).then(() => {
+  const kill = new AbortController()
+  setTimeout(() => {
     killedAt = Date.now()
     server.child.kill('SIGKILL')
-  }))
+    kill.abort()
+  }, 2500)
+  const answered = await burst(server, kill.signal)
   await server.exited
   const { recordedUntil, days, stretches } = readDatabase(file)
   const lost = killedAt - recordedUntil
@@ -81,16 +82,14 @@ t.test('reads while writing: the routes and another connection to the file read 
   const dir = await tempDir(t)
   const file = join(dir, 'history.db')
   const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_HISTORY_FILE: file })
-  const done = sleep(2500)
-  let finished = false
-  done.then(() => { finished = true }, () => {})
+  const done = AbortSignal.timeout(2500)
   const statuses = new Map<number, number>()
   const actives: number[] = []
   const externalReads: number[] = []
   await Promise.all([
     burst(server, done, 2),
     (async () => {
-      for (let i = 0; !finished; i++) {
+      for (let i = 0; !done.aborted; i++) {
         const url = ['/ws/live/history', '/ws/live/sessions?limit=100', '/ws/live/history.svg'][i % 3] as string
         const res = await fetch(`http://127.0.0.1:${server.port}${url}`)
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
@@ -102,7 +101,7 @@ t.test('reads while writing: the routes and another connection to the file read 
       await sleep(1200) // the file is made at start; its first write lands a second later
       const reader = new DatabaseSync(file, { readOnly: true })
       try {
-        while (!finished) {
+        while (!done.aborted) {
           externalReads.push((reader.prepare('SELECT coalesce(sum(active_ms), 0) AS active FROM days').get() as { active: number }).active)
           await sleep(20)
         }
