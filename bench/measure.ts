@@ -34,7 +34,7 @@ export interface CrowdResult {
 }
 
 /** A forked load process (bench/load-process.ts), one command at a time. */
-class LoadProcess {
+export class LoadProcess {
   readonly #child: ChildProcess
   #onProgress: (connected: number) => void = () => {}
   #pending: { resolve: (value: unknown) => void, reject: (error: Error) => void } | undefined
@@ -84,7 +84,7 @@ class LoadProcess {
 }
 
 /** Forward and backward in turn, so drift in the machine's load does not favour whichever server goes first. */
-function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
+export function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
   const entries = Object.entries(servers) as Array<[K, T]>
   return round % 2 === 0 ? entries : entries.reverse()
 }
