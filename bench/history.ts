@@ -94,7 +94,7 @@ try {
     for (const [label, env] of Object.entries(setups)) {
       servers[label] = await ServerProcess.start('cc-live', { ttlSeconds: 60, logLevel: 'warn', env })
       loads[label] = new LoadProcess()
-      await loads[label].connect((servers[label] as ServerProcess).port, viewers, () => {})
+      await loads[label].connect((servers[label] as ServerProcess).port, viewers, 'websocket', () => {})
     }
     const fanOut: Record<string, number[]> = { 'history on': [], 'history off': [] }
     for (let turn = 0; turn < Math.ceil(flips / 2) + 1; turn++) {
