@@ -1,9 +1,9 @@
+import type { Clock } from '../src/clock.js'
 import { HistoryRecorder } from '../src/history-recorder.js'
 import type { SessionEvent } from '../src/live-store.js'
 import { OwnerCalendar } from '../src/owner-calendar.js'
 import type { SessionStatus } from '../src/public-state.js'
 import { SqliteHistoryStore } from '../src/sqlite-history-store.js'
-import { FakeClock } from '../test/helpers/fake-clock.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
@@ -33,15 +33,17 @@ export interface SyntheticHistory {
  * Writes `days` of made-up but plausible history into the database at `file` through the real
  * recorder, on a fake clock: most weekdays and some weekends a working day of one to ten hours in
  * which a session starts every three to seven minutes, lives two to six, and changes status on the
- * way. Returns how many sessions it wrote.
+ * way. Returns how many sessions it wrote. The recorder's clock stands at each event in turn and its
+ * timer never fires, so the whole history is written in one batch when it closes.
  */
 export async function writeSyntheticHistory (file: string, { days, endMs = Date.now(), timeZone = 'UTC', seed = 42 }: SyntheticHistory): Promise<number> {
   const next = random(seed)
   const calendar = new OwnerCalendar(timeZone)
   const today = calendar.dayAt(endMs)
-  const clock = new FakeClock(today.startMs - days * DAY)
+  let wallMs = today.startMs - days * DAY
+  const clock: Clock = { now: () => wallMs, wallNow: () => wallMs, setTimer: () => ({ cancel () {} }) }
   const store = new SqliteHistoryStore(file)
-  const recorder = await HistoryRecorder.open({ store, calendar, retentionDays: days + 1, clock, flushMs: 10 * MINUTE })
+  const recorder = await HistoryRecorder.open({ store, calendar, retentionDays: days + 1, clock })
   recorder.settle()
   const events: SessionEvent[] = []
   for (let day = 0; day < days; day++) {
@@ -60,9 +62,8 @@ export async function writeSyntheticHistory (file: string, { days, endMs = Date.
   }
   events.sort((a, b) => a.atMs - b.atMs)
   for (const event of events) {
-    clock.advance(Math.max(0, Math.round(event.atMs) - clock.wallNow()))
-    recorder.record({ ...event, atMs: Math.round(event.atMs) })
-    await new Promise((resolve) => setImmediate(resolve))
+    wallMs = Math.round(event.atMs)
+    recorder.record({ ...event, atMs: wallMs })
   }
   await recorder.close()
   await store.close()
