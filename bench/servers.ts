@@ -33,7 +33,7 @@ export interface ServerSettings {
   logLevel: string
   /** Extra node flags, e.g. --cpu-prof to see where a server spends its time. */
   nodeArgs?: string[]
-  /** More settings, e.g. CC_LIVE_REDIS_URL for a replica. */
+  /** Settings on top of the bench's own, e.g. where the history is kept, or CC_LIVE_REDIS_URL for a replica. */
   env?: Record<string, string>
 }
 

@@ -279,8 +279,13 @@ class Link {
   }
 }
 
-/** @type {Map<string, Link>} */
-const links = new Map()
+/**
+ * The page's connections, one per URL. Kept on the page rather than in this module, so that a copy
+ * of the module loaded under another URL (client.js?v=… beside client.js, which history.js imports)
+ * shares them too.
+ * @type {Map<string, Link>}
+ */
+const links = /** @type {any} */ (globalThis).ccLiveLinks ??= new Map()
 
 /**
  * Calls onState with the current view now and on every change; several subscribers to the same URL
@@ -322,6 +327,7 @@ const STYLE = `:host{display:inline-flex;align-items:center}[part]{white-space:p
 if (globalThis.customElements && !customElements.get('cc-live-status')) {
   customElements.define('cc-live-status', class extends HTMLElement {
     #unsubscribe = noop
+    #stopToday = noop
     #tick = 0
     /** @type {Element[]} the label, since, last-seen and activity parts */
     #text = []
@@ -334,13 +340,23 @@ if (globalThis.customElements && !customElements.get('cc-live-status')) {
       this.#text = [...root.children].slice(2)
       /** @param {string} name */
       const number = (name) => this.hasAttribute(name) ? Number(this.getAttribute(name)) : undefined
-      this.#unsubscribe = subscribe(this.getAttribute('src') ?? '/ws/live', (view) => this.#render(view), {
+      const src = this.getAttribute('src') ?? '/ws/live'
+      this.#unsubscribe = subscribe(src, (view) => this.#render(view), {
         retryMs: number('retry-ms'), maxRetryMs: number('max-retry-ms'), pollMs: number('poll-ms'), hiddenMs: number('hidden-ms')
       })
+      // show="today": "3 h 12 min today", from the history module, loaded only then.
+      if (/\btoday\b/.test(this.getAttribute('show') ?? '')) {
+        const part = root.appendChild(document.createElement('span'))
+        part.setAttribute('part', 'today')
+        import(new URL('history.js', import.meta.url).href).then(({ watchToday }) => {
+          if (this.isConnected) this.#stopToday = watchToday(src, (/** @type {string} */ text) => { part.textContent = ` · ${text}` })
+        }, noop)
+      }
     }
 
     disconnectedCallback () {
       this.#unsubscribe()
+      this.#stopToday()
       clearTimeout(this.#tick)
     }
 

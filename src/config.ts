@@ -1,9 +1,11 @@
+import { dirname, join } from 'node:path'
 import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
 import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
 import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis-settings.js'
 import { MAX_SAVED_SESSIONS } from './state-file-format.js'
+import { checkTimeZone } from './owner-calendar.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080
@@ -34,6 +36,12 @@ export interface EnvSettings {
   /** empty: the URL's, if any */
   CC_LIVE_REDIS_PASSWORD: string
   CC_LIVE_REDIS_PREFIX: string
+  /** IANA time zone whose days the history counts */
+  CC_LIVE_TIMEZONE: string
+  CC_LIVE_HISTORY: 'on' | 'off'
+  CC_LIVE_HISTORY_DAYS: number
+  /** empty: beside the state file, or in memory without one */
+  CC_LIVE_HISTORY_FILE: string
 }
 
 /** Every setting, with what is derived from the text ones, ready to use. */
@@ -48,6 +56,10 @@ export interface Config extends EnvSettings {
   readonly publicFields: ReadonlySet<ActivityField>
   /** Where the state shared by replicas lives; null: in this process. */
   readonly redis: RedisSettings | null
+  /** The owner's time zone, canonical (`utc` reads as `UTC`). */
+  readonly timeZone: string
+  /** Where the history is kept: a database file, `null` for memory, or `false` when it is off. */
+  readonly historyFile: string | null | false
 }
 
 /** The JSON schema @fastify/env validates the environment with (coercing numbers, applying defaults). */
@@ -71,7 +83,11 @@ export const configSchema = {
     CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') },
     CC_LIVE_REDIS_URL: { type: 'string', default: '' },
     CC_LIVE_REDIS_PASSWORD: { type: 'string', default: '' },
-    CC_LIVE_REDIS_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$', default: 'cc-live:' }
+    CC_LIVE_REDIS_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$', default: 'cc-live:' },
+    CC_LIVE_TIMEZONE: { type: 'string', default: 'UTC' },
+    CC_LIVE_HISTORY: { type: 'string', enum: ['on', 'off'], default: 'on' },
+    CC_LIVE_HISTORY_DAYS: { type: 'integer', minimum: 1, maximum: 3660, default: 400 },
+    CC_LIVE_HISTORY_FILE: { type: 'string', default: '' }
   }
 } as const
 
@@ -118,7 +134,9 @@ export function deriveConfig (env: EnvSettings): Config {
     trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
     allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS))),
     publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS))),
-    redis: redisSettings(env)
+    redis: redisSettings(env),
+    timeZone: derived('CC_LIVE_TIMEZONE', () => checkTimeZone(env.CC_LIVE_TIMEZONE)),
+    historyFile: env.CC_LIVE_HISTORY === 'off' ? false : historyFileFor(env.CC_LIVE_HISTORY_FILE, env.CC_LIVE_STATE_FILE)
   }
 }
 
@@ -129,6 +147,18 @@ function redisSettings ({ CC_LIVE_REDIS_URL: url, CC_LIVE_REDIS_PASSWORD: passwo
     if (error instanceof RedisSettingError) throw new ConfigError([{ variable: error.variable, reason: error.message }])
     throw error
   }
+}
+
+/** The history database's name beside the state file, when CC_LIVE_HISTORY_FILE does not say where. */
+export const HISTORY_FILE_NAME = 'history.db'
+
+/**
+ * Where the history is kept: the file configured, else beside the state file (on the same volume in
+ * the image), else in memory, as a server that keeps no state file has chosen to keep nothing on disk.
+ */
+function historyFileFor (configured: string, stateFile: string): string | null {
+  if (configured !== '') return configured
+  return stateFile === '' ? null : join(dirname(stateFile), HISTORY_FILE_NAME)
 }
 
 function parsePublicFields (entries: readonly string[]): ReadonlySet<ActivityField> {
