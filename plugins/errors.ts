@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { API_ERRORS, errorBody, isErrorCode, type ErrorCode } from '../src/errors.js'
+import { StoreUnavailableError } from '../src/live-store.js'
+
+/** While Redis is out of reach: long enough not to hammer it, short enough to come back soon after it. */
+export const UNAVAILABLE_RETRY_SECONDS = 5
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -18,9 +22,14 @@ function sendError (this: FastifyReply, code: ErrorCode, message?: string): Fast
  * Every error leaves as `{statusCode, code, error, message}` with a code from the catalogue.
  * Client mistakes are logged in one line without a stack; server faults are logged in full but
  * never described to the client, so no internal detail leaks into a response body. Also Fastify's
- * `frameworkErrors`, for the mistakes it finds before routing (a malformed URL).
+ * `frameworkErrors`, for the mistakes it finds before routing (a malformed URL). The shared state
+ * out of reach (the API's mutations and failure limit, the history's reads) is a 503 to retry later.
  */
 export function replyWithError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof StoreUnavailableError) {
+    request.log.info({ reason: error.message }, 'request refused: the shared live state is unreachable')
+    return sendError.call(reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS)), 'CC_LIVE_UNAVAILABLE')
+  }
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed')

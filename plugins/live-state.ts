@@ -21,7 +21,7 @@ export default fp(async function liveState (fastify) {
   const shared = fastify.redis
   const store: LiveStore = shared === null
     ? new LiveState(options)
-    : await openShared(new RedisLiveStore({ ...options, redis: shared.client, prefix: shared.prefix }), fastify.log)
+    : await openShared(new RedisLiveStore({ ...options, redis: shared.client, prefix: shared.prefix, logSessionEvents: fastify.config.historyFile !== false }), fastify.log)
   store.onChange(({ state }) => fastify.log.info({ state }, 'live state changed'))
   fastify.decorate('liveState', store)
   fastify.addHook('onClose', async () => store.close())

@@ -21,9 +21,9 @@ function querySchema (...names: string[]) {
 }
 
 /** The history, public like the snapshot: JSON, the sessions log, the heatmap card and its browser module. */
-const history: FastifyPluginAsync = async function history (fastify) {
-  const { history: recorder, liveState, config } = fastify
-  if (recorder === null) {
+const historyRoutes: FastifyPluginAsync = async function historyRoutes (fastify) {
+  const { history, liveState, config } = fastify
+  if (history === null) {
     for (const url of URLS) fastify.get(url, async (_request, reply) => reply.sendError('CC_LIVE_HISTORY_OFF'))
     return
   }
@@ -32,13 +32,13 @@ const history: FastifyPluginAsync = async function history (fastify) {
   const module = createAsset(Buffer.from(source.replace(STATUS_IMPORT, SERVED_STATUS_IMPORT)))
 
   fastify.get<{ Querystring: Query }>('/ws/live/history', { schema: querySchema('from', 'to') }, async (request, reply) => {
-    const report = await readReport(recorder, parseRange(request.query, recorder.today))
+    const report = await readReport(history, parseRange(request.query, history.today))
     return sendTagged(request, reply, JSON.stringify(report), JSON_TYPE, 'no-cache')
   })
 
   fastify.get<{ Querystring: Query }>('/ws/live/sessions', { schema: querySchema('limit') }, async (request, reply) => {
     const limit = parseCount('limit', request.query.limit, { min: 1, max: 100, fallback: 20 })
-    const sessions = (await recorder.stretches(limit)).map((stretch) => sessionSummary(stretch, config.publicFields))
+    const sessions = (await history.stretches(limit)).map((stretch) => sessionSummary(stretch, config.publicFields))
     return sendTagged(request, reply, JSON.stringify({ sessions }), JSON_TYPE, 'no-cache')
   })
 
@@ -46,8 +46,8 @@ const history: FastifyPluginAsync = async function history (fastify) {
     const weeks = parseCount('weeks', request.query.weeks, { min: 4, max: 53, fallback: 52 })
     const metric = parseWord('metric', request.query.metric, CARD_METRICS)
     const theme = parseWord('theme', request.query.theme, CARD_THEMES)
-    const today = recorder.today
-    const report = await readReport(recorder, { from: cardStart(today, weeks), to: today })
+    const today = history.today
+    const report = await readReport(history, { from: cardStart(today, weeks), to: today })
     const card = renderCard(report, { weeks, metric, theme, status: liveState.snapshot.state.status })
     // No caching but revalidation, so GitHub's image proxy asks again each time.
     return sendTagged(request, reply, card, 'image/svg+xml; charset=utf-8', 'no-cache, max-age=0')
@@ -56,4 +56,4 @@ const history: FastifyPluginAsync = async function history (fastify) {
   fastify.get<{ Querystring: { v?: string } }>('/ws/live/history.js', async (request, reply) => sendAsset(request, reply, module))
 }
 
-export default history
+export default historyRoutes

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock, Timer } from './clock.js'
-import type { DayTimes, HistoryBatch, HistoryStore, StatusTimes, Stretch } from './history-store.js'
+import type { DayTimes, HistoryBatch, HistoryStore, RecordedHistory, StatusTimes, Stretch } from './history-store.js'
+import type { HistoryReads } from './history-report.js'
+import { copyStretch, countLive, newestStretches, withDeltas, type DayDelta } from './history-tally.js'
 import type { SessionEvent } from './live-store.js'
-import type { HistorySource } from './history-report.js'
 import { addDays, type IsoDate, type OwnerCalendar } from './owner-calendar.js'
-import { topStatus, type Activity, type SessionStatus } from './public-state.js'
+import { sameActivity, type Activity, type SessionStatus } from './public-state.js'
 
 export interface HistoryRecorderOptions {
   store: HistoryStore
@@ -18,6 +19,14 @@ export interface HistoryRecorderOptions {
   onWriteProblem?: (error: Error | null) => void
 }
 
+/** A session live in the shared state, as the recorder is brought in line with it. */
+export interface LiveSession {
+  readonly sessionId: string
+  readonly status: SessionStatus
+  readonly statusSinceMs: number
+  readonly activity: Activity
+}
+
 /** A stretch being counted: its times grow until it ends. */
 interface LiveStretch {
   readonly key: string
@@ -27,12 +36,6 @@ interface LiveStretch {
   status: SessionStatus
   activity: Activity
   readonly ms: StatusTimes
-}
-
-interface DayDelta {
-  activeMs: number
-  workingMs: number
-  waitingMs: number
 }
 
 /** What a write in progress holds, so that reads still see it and a failed write loses nothing. */
@@ -59,7 +62,7 @@ const FLUSH_MS = 1000
  * process had counted to: a resumed session's stretch goes on (the time it was live across the
  * restart counted once); a stretch whose session did not come back ends at that moment.
  */
-export class HistoryRecorder implements HistorySource {
+export class HistoryRecorder implements HistoryReads {
   readonly #store: HistoryStore
   readonly #calendar: OwnerCalendar
   readonly #retentionDays: number
@@ -76,6 +79,8 @@ export class HistoryRecorder implements HistorySource {
   #writing: Promise<void> = Promise.resolve()
   /** Everything before this moment is counted; null until anything is. */
   #countedUntilMs: number | null
+  /** Where the events recorded so far end in the log they were read from; null: told directly. */
+  #position: string | null
   /** Events held until settle(); null once settled. */
   #held: SessionEvent[] | null = []
   #prunedOn: IsoDate | null = null
@@ -83,23 +88,40 @@ export class HistoryRecorder implements HistorySource {
   #failing = false
   #closed = false
 
-  private constructor (options: HistoryRecorderOptions, countedUntilMs: number | null, open: readonly Stretch[]) {
+  private constructor (options: HistoryRecorderOptions, { recordedUntilMs, open, position }: RecordedHistory) {
     this.#store = options.store
     this.#calendar = options.calendar
     this.#retentionDays = options.retentionDays
     this.#clock = options.clock
     this.#flushMs = options.flushMs ?? FLUSH_MS
     this.#onWriteProblem = options.onWriteProblem ?? (() => {})
-    this.#countedUntilMs = countedUntilMs
+    this.#countedUntilMs = recordedUntilMs
+    this.#position = position
     for (const stretch of open) {
-      if (stretch.sessionId !== null) this.#open.set(stretch.sessionId, { ...stretch, activity: { ...stretch.activity }, ms: { ...stretch.ms } })
+      if (stretch.sessionId !== null) this.#open.set(stretch.sessionId, copyStretch(stretch))
     }
   }
 
   /** A recorder that goes on from what the store holds; call settle() once the live state is restored. */
   static async open (options: HistoryRecorderOptions): Promise<HistoryRecorder> {
-    const { recordedUntilMs, open } = await options.store.load()
-    return new HistoryRecorder(options, recordedUntilMs, open)
+    return new HistoryRecorder(options, await options.store.load())
+  }
+
+  /**
+   * A recorder that goes on exactly where the last one stopped writing, for events read on from
+   * `position` in the log it was fed from (a recorder taking over on Redis): nothing is held,
+   * and the open stretches go on counting.
+   */
+  static async follow (options: HistoryRecorderOptions): Promise<HistoryRecorder> {
+    const recorder = await HistoryRecorder.open(options)
+    // Counting begins with the first events read on, so that none of the log behind is overtaken.
+    recorder.#held = null
+    return recorder
+  }
+
+  /** Where the events recorded so far end in the log they were read from; null when told directly. */
+  get position (): string | null {
+    return this.#position
   }
 
   get timezone (): string {
@@ -124,6 +146,40 @@ export class HistoryRecorder implements HistorySource {
     }
     this.#apply(event, Math.max(event.atMs, this.#countedUntilMs ?? -Infinity))
     this.#arm()
+  }
+
+  /**
+   * Events read from a shared log, in its order, which reach up to `position` in it (with none, the
+   * log holds nothing new up to there). The position is written with the counts they lead to.
+   */
+  recordFromLog (events: readonly SessionEvent[], position: string): void {
+    if (this.#closed) return
+    for (const event of events) this.record(event)
+    this.#position = position
+    this.#arm()
+  }
+
+  /**
+   * Brings the open stretches in line with the sessions in the live state at `position` in the log,
+   * once everything before it has been recorded: for events the log lost or never had (a replica
+   * of a version that did not log them). A stretch whose session is gone ends at `atMs`; a session
+   * without a stretch starts one from when it entered its status; a stretch whose status or
+   * activity differ takes the session's. Returns how many were out of line.
+   */
+  reconcile (sessions: readonly LiveSession[], atMs: number, position: string): number {
+    if (this.#closed) return 0
+    const live = new Map(sessions.map((session) => [session.sessionId, session]))
+    const events: SessionEvent[] = []
+    for (const sessionId of this.#open.keys()) {
+      if (!live.has(sessionId)) events.push({ type: 'end', sessionId, atMs, reason: 'stop' })
+    }
+    for (const { sessionId, status, statusSinceMs, activity } of sessions) {
+      const stretch = this.#open.get(sessionId)
+      if (stretch !== undefined && stretch.status === status && sameActivity(stretch.activity, activity)) continue
+      events.push({ type: stretch === undefined ? 'start' : 'change', sessionId, atMs: statusSinceMs, status, activity })
+    }
+    this.recordFromLog(events.sort((a, b) => a.atMs - b.atMs), position)
+    return events.length
   }
 
   /** Applies the events of the restart, ends the stretches nothing resumed, and starts recording. */
@@ -156,28 +212,14 @@ export class HistoryRecorder implements HistorySource {
   /** Days from..to that hold anything, with what is not written yet, counted up to now. */
   async days (from: IsoDate, to: IsoDate): Promise<DayTimes[]> {
     this.#countTo(this.#clock.wallNow())
-    const stored = await this.#store.days(from, to)
-    const byDate = new Map(stored.map((day) => [day.date, { ...day }]))
-    for (const deltas of [this.#written?.days, this.#days]) {
-      for (const [date, delta] of deltas ?? []) {
-        if (date < from || date > to) continue
-        const day = byDate.get(date) ?? { date, activeMs: 0, workingMs: 0, waitingMs: 0 }
-        day.activeMs += delta.activeMs
-        day.workingMs += delta.workingMs
-        day.waitingMs += delta.waitingMs
-        byDate.set(date, day)
-      }
-    }
-    return [...byDate.values()].sort((a, b) => a.date < b.date ? -1 : a.date > b.date ? 1 : 0)
+    return withDeltas(await this.#store.days(from, to), [this.#written?.days, this.#days], from, to)
   }
 
   /** The `limit` stretches that started last, newest first, open ones counted up to now. */
   async stretches (limit: number): Promise<Stretch[]> {
     this.#countTo(this.#clock.wallNow())
-    const byKey = new Map((await this.#store.stretches(limit)).map((stretch) => [stretch.key, stretch]))
-    for (const stretch of this.#written?.copies ?? []) byKey.set(stretch.key, stretch)
-    for (const stretch of [...this.#dirty.values(), ...this.#open.values()]) byKey.set(stretch.key, copy(stretch))
-    return [...byKey.values()].sort((a, b) => b.startMs - a.startMs).slice(0, limit)
+    const stored = await this.#store.stretches(limit)
+    return newestStretches(stored, [...this.#written?.copies ?? [], ...[...this.#dirty.values(), ...this.#open.values()].map(copyStretch)], limit)
   }
 
   /** Counts up to now and writes everything; recording stops. Open stretches stay open for the next process. */
@@ -190,6 +232,16 @@ export class HistoryRecorder implements HistorySource {
     this.#countTo(this.#clock.wallNow())
     await this.#writing
     await this.#flush()
+  }
+
+  /**
+   * Stops recording and writes nothing more: what was counted since the last write is left for
+   * the next recorder to count again from the log (one that lost its lease, or that never caught up).
+   */
+  abandon (): void {
+    this.#closed = true
+    this.#timer?.cancel()
+    this.#timer = null
   }
 
   #apply (event: SessionEvent, atMs: number): void {
@@ -234,18 +286,8 @@ export class HistoryRecorder implements HistorySource {
     if (fromMs !== null && toMs <= fromMs) return
     this.#countedUntilMs = toMs
     if (fromMs === null || this.#open.size === 0) return
-    const status = topStatus([...this.#open.values()])
-    this.#calendar.split(fromMs, toMs, (date, ms) => {
-      const day = this.#days.get(date) ?? { activeMs: 0, workingMs: 0, waitingMs: 0 }
-      day.activeMs += ms
-      if (status === 'working') day.workingMs += ms
-      if (status === 'waiting') day.waitingMs += ms
-      this.#days.set(date, day)
-    })
-    for (const stretch of this.#open.values()) {
-      stretch.ms[stretch.status] += toMs - fromMs
-      this.#dirty.set(stretch.key, stretch)
-    }
+    countLive([...this.#open.values()], fromMs, toMs, this.#calendar, this.#days)
+    for (const stretch of this.#open.values()) this.#dirty.set(stretch.key, stretch)
   }
 
   /** Makes a write due within flushMs, unless one already is. */
@@ -254,7 +296,8 @@ export class HistoryRecorder implements HistorySource {
     this.#timer = this.#clock.setTimer(() => {
       this.#timer = null
       this.#countTo(this.#clock.wallNow())
-      this.#writing = this.#flush()
+      // One write at a time: while one is under way, `#writing` stays the one to wait for.
+      if (this.#written === null) this.#writing = this.#flush()
       // While anything is live there is time to count and write every second; and a write skipped
       // because the last one is still under way is due again.
       if (this.#open.size > 0 || this.#dirty.size > 0 || this.#days.size > 0) this.#arm()
@@ -265,10 +308,11 @@ export class HistoryRecorder implements HistorySource {
     if (this.#written !== null || this.#countedUntilMs === null) return
     const today = this.#calendar.dateAt(this.#countedUntilMs)
     if (this.#dirty.size === 0 && this.#days.size === 0 && this.#prunedOn === today) return
-    const written: Written = { days: this.#days, stretches: this.#dirty, copies: [...this.#dirty.values()].map(copy) }
+    const written: Written = { days: this.#days, stretches: this.#dirty, copies: [...this.#dirty.values()].map(copyStretch) }
     const keepFrom = addDays(today, 1 - this.#retentionDays)
     const batch: HistoryBatch = {
       recordedUntilMs: this.#countedUntilMs,
+      position: this.#position,
       days: [...written.days].map(([date, delta]) => ({ date, ...delta })),
       stretches: written.copies,
       ...(this.#prunedOn !== today && { prune: { beforeDate: keepFrom, endedBeforeMs: this.#calendar.startOf(keepFrom) } })
@@ -295,8 +339,4 @@ export class HistoryRecorder implements HistorySource {
       this.#written = null
     }
   }
-}
-
-function copy (stretch: LiveStretch): Stretch {
-  return { ...stretch, activity: { ...stretch.activity }, ms: { ...stretch.ms } }
 }

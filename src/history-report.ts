@@ -92,6 +92,12 @@ export interface HistorySource {
   days (from: IsoDate, to: IsoDate): Promise<DayTimes[]>
 }
 
+/** Everything the history routes read: the days, and the sessions log. */
+export interface HistoryReads extends HistorySource {
+  /** The `limit` stretches that started last, newest first, open ones counted up to now. */
+  stretches (limit: number): Promise<Stretch[]>
+}
+
 /** The report for from..to, read in one go with the days the streaks need. */
 export async function readReport (source: HistorySource, { from, to }: { from: IsoDate, to: IsoDate }): Promise<HistoryReport> {
   const { timezone, today, retentionDays } = source

@@ -37,11 +37,19 @@ export interface RecordedHistory {
   /** null: nothing was ever counted here. */
   readonly recordedUntilMs: number | null
   readonly open: readonly Stretch[]
+  /**
+   * Where in the shared log of session events the events counted so far end (the replicas' Redis
+   * stream), so that the next recorder reads on from there; null for a history told its events
+   * directly, or never fed from a log.
+   */
+  readonly position: string | null
 }
 
 /** One write: everything counted since the last one, applied all together or not at all. */
 export interface HistoryBatch {
   readonly recordedUntilMs: number
+  /** See RecordedHistory; a store whose history is told its events directly need not keep it. */
+  readonly position: string | null
   /** Added to what each day already holds. */
   readonly days: readonly DayTimes[]
   /** Replace the stored stretch with the same key, in this order. */
@@ -51,8 +59,8 @@ export interface HistoryBatch {
 }
 
 /**
- * Where the history is kept. Asynchronous, so a store on another server can stand behind it (the
- * Redis live store of issue 14); the embedded SQLite store answers at once.
+ * Where the history is kept. Asynchronous, so a store on another server can stand behind it (Redis,
+ * src/redis-history-store.ts); the embedded SQLite store answers at once.
  */
 export interface HistoryStore {
   load (): Promise<RecordedHistory>
@@ -62,4 +70,21 @@ export interface HistoryStore {
   /** The stretches that started most recently, newest first. */
   stretches (limit: number): Promise<Stretch[]>
   close (): Promise<void>
+}
+
+/** Stored rows with what had been counted when they were stored, read together, and the time of the read. */
+export interface HistorySnapshot<Rows> {
+  readonly recorded: RecordedHistory
+  readonly rows: Rows
+  /** Epoch ms when it was read, on the clock the history is counted on. */
+  readonly nowMs: number
+}
+
+/**
+ * A store read by processes that do not record (replicas on Redis): each read is one consistent
+ * snapshot, so the open stretches it counts on from `recordedUntilMs` are those of the same write.
+ */
+export interface HistorySnapshots {
+  daysSnapshot (from: IsoDate, to: IsoDate): Promise<HistorySnapshot<DayTimes[]>>
+  stretchesSnapshot (limit: number): Promise<HistorySnapshot<Stretch[]>>
 }

@@ -1,6 +1,6 @@
 import type { Heartbeat, HeartbeatResult, SessionEvent } from './live-store.js'
 import {
-  ACTIVITY_FIELDS, INITIAL, snapshotOf, stateContent,
+  ACTIVITY_FIELDS, INITIAL, sameActivity, snapshotOf, stateContent,
   type Activity, type ActivityField, type SessionStatus, type Snapshot, type StateContent
 } from './public-state.js'
 
@@ -308,8 +308,4 @@ export class LiveSessions {
     }
     return this.#snapshot
   }
-}
-
-function sameActivity (a: Activity, b: Activity): boolean {
-  return ACTIVITY_FIELDS.every((field) => a[field] === b[field])
 }

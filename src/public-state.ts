@@ -59,6 +59,11 @@ export function topStatus (sessions: ReadonlyArray<{ readonly status: SessionSta
   return SESSION_STATUSES.find((status) => sessions.some((session) => session.status === status)) ?? 'offline'
 }
 
+/** Whether two activities say the same, field by field. */
+export function sameActivity (a: Activity, b: Activity): boolean {
+  return ACTIVITY_FIELDS.every((field) => a[field] === b[field])
+}
+
 /** The view as the public sees it, serialized once; `snapshotOf` adds the seq without serializing again. */
 export function stateContent ({ sinceMs, lastSeenMs, sessions }: PublicView): StateContent {
   const state: Omit<PublicState, 'seq'> = {

@@ -18,3 +18,12 @@ export function isUnreachable (error: unknown): boolean {
 export function unavailableOr (error: unknown): unknown {
   return isUnreachable(error) ? new StoreUnavailableError((error as Error).message, { cause: error }) : error
 }
+
+/** The command's answer, or StoreUnavailableError if the server was out of reach. */
+export async function unavailableOnError<Value> (command: Promise<Value>): Promise<Value> {
+  try {
+    return await command
+  } catch (error) {
+    throw unavailableOr(error)
+  }
+}

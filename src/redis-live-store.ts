@@ -17,20 +17,40 @@ return { time[1], time[2], state[1], state[2] }`
 
 /**
  * Commits a step computed from the state read as ARGV[1] (empty: there was none), only if no
- * other step has committed since; publishes the new public state when there is one. Each write
- * gets a fresh random version, so a state written again after a restart can never be taken for
- * the one read before it.
+ * other step has committed since; adds its session events (ARGV[5], a JSON array; empty: none) to
+ * the log the history is recorded from, keeping about its last ARGV[6] entries; publishes the new
+ * public state when there is one. Each write gets a fresh random version, so a state written again
+ * after a restart can never be taken for the one read before it. KEYS: state, channel, log.
  */
 const COMMIT_STEP = `
 if (redis.call('HGET', KEYS[1], 'version') or '') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'record', ARGV[3])
+if ARGV[5] ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'events', ARGV[5]) end
 if ARGV[4] ~= '' then redis.call('PUBLISH', KEYS[2], ARGV[4]) end
 return 1`
+
+/**
+ * Entries the session log keeps, about (Redis trims whole blocks): far more than any recorder lags
+ * behind, a few MB at most; what it lost would be reconciled with the live state.
+ */
+export const SESSION_LOG_LENGTH = 10_000
+
+/** The shared state's keys and channel under a deployment's prefix. */
+export function liveStateKeys (prefix: string) {
+  return {
+    /** version and record (the StoredState JSON). */
+    state: `${prefix}state`,
+    /** Each public change, with the time to the earliest deadline. */
+    changes: `${prefix}changes`,
+    /** A stream: each step's session events, in commit order, for the history. */
+    sessionLog: `${prefix}session-events`
+  }
+}
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     ccLiveReadState (stateKey: string): Result<[number, number, string | null, string | null], Context>
-    ccLiveCommitStep (stateKey: string, channel: string, readVersion: string, version: string, record: string, message: string): Result<0 | 1, Context>
+    ccLiveCommitStep (stateKey: string, channel: string, log: string, readVersion: string, version: string, record: string, message: string, events: string, logLength: number): Result<0 | 1, Context>
   }
 }
 
@@ -46,6 +66,8 @@ export interface RedisLiveStoreOptions extends Omit<LiveSessionsOptions, 'tell'>
   clock?: Clock
   /** The time every replica agrees on, ms since the epoch; the Redis server's TIME unless a test moves it. */
   sharedClock?: () => number
+  /** Adds each step's session events to the shared log the history is recorded from. */
+  logSessionEvents?: boolean
 }
 
 interface SharedState {
@@ -55,7 +77,8 @@ interface SharedState {
   readonly timeMs: number
 }
 
-interface StoredState {
+/** What the state's `record` field holds. */
+export interface StoredState {
   readonly record: StoreRecord
   readonly held: HeldState | null
 }
@@ -68,7 +91,7 @@ type Listener<Value> = (value: Value) => void
  * domain rules (LiveSessions) on them, then commit with a script that writes only if no other
  * step committed meanwhile (else the step runs again) and publishes the new public state with
  * its seq. So each change is published once, by the replica whose step made it, which also tells
- * its session events.
+ * its session events, and adds them to the log the history is recorded from, in the same script.
  *
  * Every replica subscribes and passes on to its viewers only what is newer than what it passed
  * on last; on each (re)subscription it reads the state again. Each arms a timer for the earliest
@@ -78,8 +101,8 @@ export class RedisLiveStore implements LiveStore {
   readonly #options: Omit<LiveSessionsOptions, 'tell'>
   readonly #redis: Redis
   readonly #subscriber: Redis
-  readonly #stateKey: string
-  readonly #channel: string
+  readonly #keys: ReturnType<typeof liveStateKeys>
+  readonly #logSessionEvents: boolean
   readonly #clock: Clock
   readonly #sharedClock: (() => number) | undefined
   readonly #listeners = new Set<Listener<Snapshot>>()
@@ -97,16 +120,16 @@ export class RedisLiveStore implements LiveStore {
   #timerTarget = Infinity
   #closed = false
 
-  constructor ({ redis, prefix, clock = systemClock, sharedClock, ...options }: RedisLiveStoreOptions) {
+  constructor ({ redis, prefix, clock = systemClock, sharedClock, logSessionEvents = false, ...options }: RedisLiveStoreOptions) {
     if (!(options.ttlMs > 0)) throw new RangeError('ttlMs must be a positive number')
     this.#options = options
     this.#redis = redis
-    this.#stateKey = `${prefix}state`
-    this.#channel = `${prefix}changes`
+    this.#keys = liveStateKeys(prefix)
+    this.#logSessionEvents = logSessionEvents
     this.#clock = clock
     this.#sharedClock = sharedClock
     redis.defineCommand('ccLiveReadState', { numberOfKeys: 1, lua: READ_STATE, readOnly: true })
-    redis.defineCommand('ccLiveCommitStep', { numberOfKeys: 2, lua: COMMIT_STEP })
+    redis.defineCommand('ccLiveCommitStep', { numberOfKeys: 3, lua: COMMIT_STEP })
     this.#commandUp = redis.status === 'ready'
     this.#subscriber = redis.duplicate({ lazyConnect: true })
     this.#listen(redis, {
@@ -200,7 +223,7 @@ export class RedisLiveStore implements LiveStore {
       const after = sessions.snapshot
       const untilDeadline = sessions.earliestDeadline - at.now
       const message = after === before ? '' : `${Number.isFinite(untilDeadline) ? untilDeadline : ''}\n${after.json}`
-      if (written === stored || await this.#commit(version, written, message)) {
+      if (written === stored || await this.#commit(version, written, message, events)) {
         this.#arm(untilDeadline)
         for (const event of events) for (const listener of this.#eventListeners) listener(event)
         return outcome
@@ -229,7 +252,7 @@ export class RedisLiveStore implements LiveStore {
 
   async #read (): Promise<SharedState> {
     try {
-      const [seconds, microseconds, version, stored] = await this.#redis.ccLiveReadState(this.#stateKey)
+      const [seconds, microseconds, version, stored] = await this.#redis.ccLiveReadState(this.#keys.state)
       const timeMs = this.#sharedClock?.() ?? Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000)
       return { version, stored, timeMs }
     } catch (error) {
@@ -237,9 +260,11 @@ export class RedisLiveStore implements LiveStore {
     }
   }
 
-  async #commit (readVersion: string | null, record: string, message: string): Promise<boolean> {
+  async #commit (readVersion: string | null, record: string, message: string, events: readonly SessionEvent[]): Promise<boolean> {
+    const logged = this.#logSessionEvents && events.length > 0 ? JSON.stringify(events) : ''
+    const { state, changes, sessionLog } = this.#keys
     try {
-      return await this.#redis.ccLiveCommitStep(this.#stateKey, this.#channel, readVersion ?? '', randomUUID(), record, message) === 1
+      return await this.#redis.ccLiveCommitStep(state, changes, sessionLog, readVersion ?? '', randomUUID(), record, message, logged, SESSION_LOG_LENGTH) === 1
     } catch (error) {
       throw unavailableOr(error)
     }
@@ -292,7 +317,7 @@ export class RedisLiveStore implements LiveStore {
 
   /** Changes published before the subscription was made again are missed: the read after it catches up. */
   async #subscribeAndResync (): Promise<void> {
-    await this.#subscriber.subscribe(this.#channel)
+    await this.#subscriber.subscribe(this.#keys.changes)
     this.#setUp('subscriber', true)
     await this.#resync()
   }
@@ -323,7 +348,7 @@ export class RedisLiveStore implements LiveStore {
   }
 }
 
-function parseStored (stored: string): [StoreRecord, HeldState | null] {
+export function parseStored (stored: string): [StoreRecord, HeldState | null] {
   const { record, held } = JSON.parse(stored) as StoredState
   return [record, held]
 }

@@ -97,7 +97,8 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async load (): Promise<RecordedHistory> {
     const row = this.#statements.recordedUntil.get() as { value: number } | undefined
-    return { recordedUntilMs: row?.value ?? null, open: (this.#statements.open.all() as unknown as StretchRow[]).map(toStretch) }
+    // Told its events directly, by one process: no log to read on from.
+    return { recordedUntilMs: row?.value ?? null, open: (this.#statements.open.all() as unknown as StretchRow[]).map(toStretch), position: null }
   }
 
   async write ({ recordedUntilMs, days, stretches, prune }: HistoryBatch): Promise<void> {

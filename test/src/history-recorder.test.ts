@@ -178,3 +178,21 @@ t.test('a session already open is not counted twice when it is said to start aga
   t.same(await hoursByDay(recorder, '2026-01-01', '2026-01-01'), { '2026-01-01': [2, 0, 0] })
   t.same((await recorder.stretches(10)).map(({ ms }) => ms.live), [HOUR, HOUR], 'the first ended where the second began')
 })
+
+t.test('a store slower than the writes: the next write waits its turn, and closing writes everything', async (t) => {
+  const store = new SqliteHistoryStore(':memory:')
+  const slow = wrapStore(store, {
+    write: async (batch) => {
+      // Longer than several write periods, as a store on another server can be.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await store.write(batch)
+    }
+  })
+  const { recorder, pass, tell } = await recorderSetup({ store: slow })
+  tell('start', 'a', 'working')
+  await pass(5000)
+  tell('end', 'a')
+  await recorder.close()
+  t.same(await hoursByDay(store, '2026-01-01', '2026-01-01'), { '2026-01-01': [5 / 3600, 5 / 3600, 0] }, 'all five seconds, once')
+  t.match(await store.stretches(1), [{ endMs: Date.parse('2026-01-01T00:00:05Z'), ms: { working: 5000 } }])
+})
