@@ -4,7 +4,7 @@ import { systemClock, type Clock, type Timer } from './clock.js'
 import { HistoryRecorder } from './history-recorder.js'
 import type { OwnerCalendar } from './owner-calendar.js'
 import { historyKeys, HistoryLeaseLostError, RedisHistoryStore } from './redis-history-store.js'
-import { comparePositions, LOG_START, RedisSessionLog } from './redis-session-log.js'
+import { comparePositions, LOG_START, RedisSessionLog, type LogEntry } from './redis-session-log.js'
 
 /**
  * Takes the recorder's lease if nobody holds it (ARGV[3] `take`) or keeps it for ARGV[2] ms more
@@ -184,6 +184,10 @@ export class RedisHistoryRecording {
     }
     if (term !== null && !held) await this.#end(term, 'lost')
     else if (term === null && held && !this.#closed) await this.#begin(token)
+    else if (term !== null && term.recorder !== null && term.caughtUp && this.#clock.now() >= term.reconcileAt) {
+      // Unreachable meanwhile: the next claim tries again.
+      await this.#catchUp(term, term.recorder).catch(() => {})
+    }
   }
 
   /** Takes over from the last batch written: reads the log on from its position, then follows it. */
@@ -225,34 +229,48 @@ export class RedisHistoryRecording {
 
   /**
    * Records the log from where the recorder stands to its end now, then brings the recorder in
-   * line with the live sessions there (nothing to do unless the log lost entries or never had them).
+   * line with the live sessions there (nothing to do unless the log lost entries or never had them:
+   * trimmed while no recorder ran, or written before the history was).
    */
   async #catchUp (term: Term, recorder: HistoryRecorder): Promise<void> {
     const point = await this.#log.livePoint()
-    if (recorder.position !== null) {
-      for await (const entries of this.#log.between(recorder.position, point.position)) {
-        if (term.stopped) return
-        for (const { position, events } of entries) recorder.recordFromLog(events, position)
-      }
+    // A history never recorded before reads the whole log: all of it, on a new deployment.
+    for await (const entries of this.#log.between(recorder.position ?? LOG_START, point.position)) {
+      if (term.stopped) return
+      this.#record(recorder, entries)
     }
-    if (term.stopped) return
+    term.reconcileAt = this.#clock.now() + RECONCILE_MS
+    // The log followed on meanwhile, past that point: the live sessions there are not what the recorder holds.
+    if (term.stopped || (recorder.position !== null && comparePositions(recorder.position, point.position) > 0)) return
     const count = recorder.reconcile(point.sessions, point.nowMs, point.position)
     if (count > 0) this.#options.onReconciled?.(count)
-    term.reconcileAt = this.#clock.now() + RECONCILE_MS
   }
 
   async #follow (term: Term, recorder: HistoryRecorder): Promise<void> {
     while (!term.stopped) {
       try {
-        if (this.#clock.now() >= term.reconcileAt) await this.#catchUp(term, recorder)
         const entries = await this.#log.wait(term.reader, recorder.position ?? LOG_START, WAIT_MS)
         if (term.stopped) return
-        for (const { position, events } of entries) recorder.recordFromLog(events, position)
+        this.#record(recorder, entries)
         this.#wake()
       } catch {
         // Redis out of reach: try again at the next claim, about a second on.
         if (!term.stopped) await this.#moved()
       }
+    }
+  }
+
+  async #readToEnd (recorder: HistoryRecorder): Promise<void> {
+    for await (const entries of this.#log.between(recorder.position ?? LOG_START, await this.#log.end())) this.#record(recorder, entries)
+  }
+
+  /**
+   * Records entries of the log that come after what the recorder has: a catch-up and the log's
+   * follower may both have read some, each a run of entries from a position it had reached.
+   */
+  #record (recorder: HistoryRecorder, entries: readonly LogEntry[]): void {
+    for (const { position, events } of entries) {
+      if (recorder.position === null || comparePositions(position, recorder.position) > 0) recorder.recordFromLog(events, position)
     }
   }
 
@@ -267,8 +285,14 @@ export class RedisHistoryRecording {
       term.reader.disconnect()
       this.#wake()
       await term.following
-      if (how === 'give back' && term.caughtUp) await term.recorder?.close()
-      else term.recorder?.abandon()
+      const recorder = term.recorder
+      if (how === 'give back' && term.caughtUp && recorder !== null) {
+        // What the log holds now, so that the next recorder begins where this one's count ends.
+        await this.#readToEnd(recorder).catch(() => {})
+        await recorder.close()
+      } else {
+        recorder?.abandon()
+      }
       if (how === 'give back') await this.#redis.ccLiveReleaseLease(this.#leaseKey, term.token).catch(() => {})
       if (term.caughtUp) this.#options.onRecording?.(false)
     })()

@@ -187,4 +187,70 @@ if (redisMissing) {
     t.same(comparable(stretches), comparable(await one.store.stretches(1000)), 'the same sessions, each counted the same')
     t.same((await stored.load()).open.length, (await one.store.load()).open.length, 'the same left open')
   })
+
+  /** Replicas on a fresh prefix and a fake clock, the clock moved a timer at a time with everything settled in between. */
+  async function sharedOnly (t: Test) {
+    const clock = new FakeClock(START)
+    const prefix = freshPrefix()
+    const shared = replicas(t, clock, prefix)
+    const pass = async (ms: number) => {
+      const target = clock.now() + ms
+      while (clock.now() < target) {
+        clock.advance(Math.min(target, ...clock.armed.filter((at) => at > clock.now())) - clock.now())
+        await shared.settled()
+      }
+    }
+    const stored = new RedisHistoryStore({ redis: await redisConnection(t, server.url), prefix })
+    return { clock, prefix, shared, pass, stored }
+  }
+
+  t.test('sessions live before any recorder (the log never had them): their stretches start when they entered their status', async (t) => {
+    const { shared, pass, stored } = await sharedOnly(t)
+    const older = await shared.join({ logSessionEvents: false })
+    await older.store.heartbeat({ sessionId: 'x', status: 'working' })
+    await pass(50_000)
+    older.recording.start()
+    await shared.settled()
+    t.same(shared.reconciled, [1], 'one session brought in')
+    await pass(5000)
+    await older.recording.close()
+    t.match(await stored.load(), { open: [{ sessionId: 'x', startMs: START, ms: { working: 55_000 } }] })
+    t.same(await stored.days('2026-01-15', '2026-01-16'), [{ date: '2026-01-15', activeMs: 55_000, workingMs: 55_000, waitingMs: 0 }])
+  })
+
+  t.test('a replica that does not log its events (an older version, mid-upgrade) ends a session: its stretch ends within a minute, not never', async (t) => {
+    const { shared, pass, stored } = await sharedOnly(t)
+    const current = await shared.join()
+    const older = await shared.join({ logSessionEvents: false })
+    current.recording.start()
+    await shared.settled()
+    await current.store.heartbeat({ sessionId: 'x', status: 'working' })
+    await pass(30_000)
+    await older.store.stop('x')
+    await pass(20_000)
+    t.same(shared.reconciled, [], 'not yet')
+    await pass(LEASE_MS)
+    t.same(shared.reconciled, [1], 'then brought in line once')
+    await current.recording.close()
+    t.match(await stored.stretches(1), [{ sessionId: null, startMs: START, endMs: START + 60_000, ms: { working: 60_000 } }], 'ended a minute after it began, half a minute after it did')
+    t.same((await stored.load()).open, [], 'nothing left open')
+  })
+
+  t.test('a recorder whose lease another replica took writes nothing more and stops', async (t) => {
+    const { shared, pass, stored, prefix } = await sharedOnly(t)
+    const { store, recording } = await shared.join()
+    recording.start()
+    await store.heartbeat({ sessionId: 'x', status: 'working' })
+    await pass(FLUSH_MS)
+    const before = await stored.load()
+    const redis = await redisConnection(t, server.url)
+    await redis.set(historyKeys(prefix).lease, 'another replica')
+    await store.heartbeat({ sessionId: 'x', status: 'waiting' })
+    await shared.settled()
+    // Its next write comes before its next claim of the lease: the store refuses it.
+    await pass(FLUSH_MS)
+    t.equal(recording.recording, false, 'stopped recording')
+    t.same(shared.terms, ['+0', '-0'])
+    t.same(await stored.load(), before, 'wrote nothing')
+  })
 }
