@@ -77,8 +77,7 @@ interface SharedState {
   readonly timeMs: number
 }
 
-/** What the state's `record` field holds. */
-export interface StoredState {
+interface StoredState {
   readonly record: StoreRecord
   readonly held: HeldState | null
 }

@@ -51,6 +51,24 @@ export async function recorderSetup ({ zone = 'UTC', start = '2026-01-01T00:00:0
   }
 }
 
+/**
+ * The history one process would record from `events` (in their order, each at its `atMs`): the
+ * recorder's clock stands at each event in turn, and it writes once, when it closes at the last.
+ */
+export async function historyOf (events: readonly SessionEvent[], zone = 'UTC'): Promise<SqliteHistoryStore> {
+  let wallMs = events[0]?.atMs ?? 0
+  const clock = { now: () => wallMs, wallNow: () => wallMs, setTimer: () => ({ cancel () {} }) }
+  const store = new SqliteHistoryStore(':memory:')
+  const recorder = await HistoryRecorder.open({ store, calendar: new OwnerCalendar(zone), retentionDays: 400, clock })
+  recorder.settle()
+  for (const event of events) {
+    wallMs = Math.max(wallMs, event.atMs)
+    recorder.record(event)
+  }
+  await recorder.close()
+  return store
+}
+
 /** The store with some of its methods replaced, the others passed through. */
 export function wrapStore (store: HistoryStore, replaced: Partial<HistoryStore>): HistoryStore {
   return {

@@ -10,6 +10,8 @@ const ROOMY = { CC_LIVE_MAX_VIEWERS: '10000', CC_LIVE_MAX_VIEWERS_PER_IP: '10000
 
 export interface Replicas {
   readonly env: Record<string, string>
+  /** Before every key of theirs on the server. */
+  readonly prefix: string
   readonly servers: ServerProcess[]
   /** Starts one more replica of the built server on the same state. */
   start (): Promise<ServerProcess>
@@ -17,7 +19,8 @@ export interface Replicas {
 
 /** `count` replicas of the built server, as processes, sharing the state under a fresh prefix on `redisUrl`. */
 export async function startReplicas (t: Test, redisUrl: string, count: number, extraEnv: Record<string, string> = {}): Promise<Replicas> {
-  const env = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_REDIS_URL: redisUrl, CC_LIVE_REDIS_PREFIX: freshPrefix(), ...ROOMY, ...extraEnv }
+  const prefix = freshPrefix()
+  const env = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_REDIS_URL: redisUrl, CC_LIVE_REDIS_PREFIX: prefix, ...ROOMY, ...extraEnv }
   const servers: ServerProcess[] = []
   const start = async () => {
     const server = await startServer(t, env)
@@ -26,7 +29,7 @@ export async function startReplicas (t: Test, redisUrl: string, count: number, e
   }
   // One after the other, as a deploy starts them; together they would only contend for the cores.
   for (let index = 0; index < count; index++) await start()
-  return { env, servers, start }
+  return { env, prefix, servers, start }
 }
 
 export interface ApiAnswer {
