@@ -1,5 +1,9 @@
 import { once } from 'node:events'
+import { get, type IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
+
+/** How the crowd's viewers connect: WebSocket, or Server-Sent Events as the widget's fallback does. */
+export type Transport = 'websocket' | 'sse'
 
 /** Handshakes in flight at once: enough to connect quickly, few enough for the listen backlog. */
 const CONNECT_CONCURRENCY = 200
@@ -8,7 +12,7 @@ const CONNECT_CONCURRENCY = 200
 function ignoreError (): void {}
 
 interface Viewer {
-  readonly socket: WebSocket
+  readonly close: () => void
   received: number
   last: string
 }
@@ -21,8 +25,8 @@ export class ChangeNotDelivered extends Error {
 }
 
 /**
- * Many WebSocket viewers of one server, counting what each receives: when the
- * last of them has a change, and any message missed, repeated or unasked for.
+ * Many viewers of one server, counting what each receives: when the last of them
+ * has a change, and any message missed, repeated or unasked for.
  */
 export class Crowd {
   readonly #viewers: Viewer[] = []
@@ -42,13 +46,14 @@ export class Crowd {
   }
 
   /** Opens `count` viewers, each counted once it has its initial state. */
-  static async connect (port: number, count: number, onProgress: (connected: number) => void): Promise<Crowd> {
+  static async connect (port: number, count: number, transport: Transport, onProgress: (connected: number) => void): Promise<Crowd> {
     const crowd = new Crowd()
     let started = 0
+    const open = transport === 'websocket' ? () => crowd.#openWebSocket(port) : () => crowd.#openEventStream(port)
     const openMore = async (): Promise<void> => {
       while (started < count) {
         started++
-        await crowd.#open(`ws://127.0.0.1:${port}/ws/live`)
+        await open()
         onProgress(crowd.size)
       }
     }
@@ -87,15 +92,36 @@ export class Crowd {
   }
 
   close (): void {
-    for (const { socket } of this.#viewers) socket.terminate()
+    for (const viewer of this.#viewers) viewer.close()
   }
 
-  async #open (url: string): Promise<void> {
-    const socket = new WebSocket(url, { perMessageDeflate: false })
-    const viewer: Viewer = { socket, received: 0, last: '' }
+  async #openWebSocket (port: number): Promise<void> {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/live`, { perMessageDeflate: false })
+    const viewer: Viewer = { close: () => socket.terminate(), received: 0, last: '' }
     socket.on('message', (data) => this.#receive(viewer, data.toString()))
     await once(socket, 'message')
     socket.on('error', ignoreError)
+    this.#viewers.push(viewer)
+  }
+
+  /** An event stream on its own connection; each `data:` line is one state, as for a WebSocket message. */
+  async #openEventStream (port: number): Promise<void> {
+    const request = get({ host: '127.0.0.1', port, path: '/ws/live', headers: { accept: 'text/event-stream' }, agent: false })
+    const viewer: Viewer = { close: () => request.destroy(), received: 0, last: '' }
+    request.on('error', ignoreError)
+    const [response] = await once(request, 'response') as [IncomingMessage]
+    response.setEncoding('utf8')
+    let buffered = ''
+    const first = once(response, 'data')
+    response.on('data', (chunk: string) => {
+      buffered += chunk
+      for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
+        const data = /^data: (.*)$/m.exec(buffered.slice(0, end))?.[1]
+        buffered = buffered.slice(end + 2)
+        if (data !== undefined) this.#receive(viewer, data)
+      }
+    })
+    await first
     this.#viewers.push(viewer)
   }
 

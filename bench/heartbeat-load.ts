@@ -28,7 +28,8 @@ export interface HeartbeatLoadOptions {
 
 const BODY = '{"session_id":"bench"}'
 
-function percentile (sorted: number[], fraction: number): number {
+/** The value below which `fraction` of the sorted values lie. */
+export function percentile (sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN
 }
 

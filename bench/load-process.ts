@@ -4,11 +4,11 @@
  * viewer having it. Forked by bench/measure.ts, one per server under test, so
  * no server shares a process (or an event loop) with its load.
  */
-import { ChangeNotDelivered, Crowd } from './crowd.js'
+import { ChangeNotDelivered, Crowd, type Transport } from './crowd.js'
 import { serverRequest } from './servers.js'
 
 export type LoadCommand =
-  | { type: 'connect', port: number, viewers: number }
+  | { type: 'connect', port: number, viewers: number, transport: Transport }
   | { type: 'flip' }
   | { type: 'expiry', ttlSeconds: number }
   | { type: 'counts' }
@@ -88,7 +88,7 @@ let load: Load | undefined
 async function run (command: LoadCommand): Promise<number | LoadCounts | null> {
   if (command.type === 'connect') {
     const every = Math.max(1, Math.round(command.viewers / 100))
-    const crowd = await Crowd.connect(command.port, command.viewers, (connected) => {
+    const crowd = await Crowd.connect(command.port, command.viewers, command.transport, (connected) => {
       if (connected % every === 0 || connected === command.viewers) send({ type: 'progress', connected })
     })
     load = new Load(command.port, crowd)

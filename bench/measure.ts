@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.js'
+import type { Transport } from './crowd.js'
 import type { LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
 import { SERVER_NAMES, ServerProcess, type ServerName } from './servers.js'
 
@@ -25,6 +26,8 @@ export interface CrowdOptions {
 export interface CrowdResult {
   viewers: number
   rssPerViewerBytes: number
+  /** The same for viewers on Server-Sent Events, on servers of their own. */
+  sseRssPerViewerBytes: number
   /** Request sent to the last viewer having the new state, per measured flip. */
   fanOutMs: number[]
   /** Last viewer having `active:false` past the session's deadline, per expiry. */
@@ -34,7 +37,7 @@ export interface CrowdResult {
 }
 
 /** A forked load process (bench/load-process.ts), one command at a time. */
-class LoadProcess {
+export class LoadProcess {
   readonly #child: ChildProcess
   #onProgress: (connected: number) => void = () => {}
   #pending: { resolve: (value: unknown) => void, reject: (error: Error) => void } | undefined
@@ -51,9 +54,9 @@ class LoadProcess {
     this.#child.once('exit', (code) => this.#pending?.reject(new Error(`load process exited with ${code}`)))
   }
 
-  async connect (port: number, viewers: number, onProgress: (connected: number) => void): Promise<void> {
+  async connect (port: number, viewers: number, transport: Transport, onProgress: (connected: number) => void): Promise<void> {
     this.#onProgress = onProgress
-    await this.#call({ type: 'connect', port, viewers })
+    await this.#call({ type: 'connect', port, viewers, transport })
   }
 
   async flip (): Promise<number> {
@@ -69,7 +72,7 @@ class LoadProcess {
   }
 
   async stop (): Promise<void> {
-    if (this.#child.exitCode !== null) return
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
     const exited = once(this.#child, 'exit')
     this.#child.kill()
     await exited
@@ -84,7 +87,7 @@ class LoadProcess {
 }
 
 /** Forward and backward in turn, so drift in the machine's load does not favour whichever server goes first. */
-function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
+export function inTurn<K extends string, T> (round: number, servers: Record<K, T>): Array<[K, T]> {
   const entries = Object.entries(servers) as Array<[K, T]>
   return round % 2 === 0 ? entries : entries.reverse()
 }
@@ -95,24 +98,47 @@ async function forEachServer<T> (compute: (name: ServerName) => Promise<T>): Pro
   return Object.fromEntries(SERVER_NAMES.map((name, index) => [name, values[index]])) as Pair<T>
 }
 
+/** Both servers fresh, each with its own load process: what each gains per idle viewer on `transport`. */
+async function idleViewerMemory (options: CrowdOptions, transport: Transport, servers: Partial<Pair<ServerProcess>>, loads: Partial<Pair<LoadProcess>>): Promise<Pair<number>> {
+  for (const name of SERVER_NAMES) servers[name] = await ServerProcess.start(name, { ttlSeconds: options.ttlSeconds, logLevel: 'warn', nodeArgs: options.nodeArgs })
+  const server = servers as Pair<ServerProcess>
+  const rssBefore = await forEachServer((name) => server[name].settledRss(options.memorySettleSeconds * 1000))
+  for (const name of SERVER_NAMES) {
+    loads[name] = new LoadProcess()
+    await loads[name].connect(server[name].port, options.viewers, transport, (connected) => options.onProgress(name, connected))
+  }
+  const rssAfter = await forEachServer((name) => server[name].settledRss(options.memorySettleSeconds * 1000))
+  return forEachServer(async (name) => (rssAfter[name] - rssBefore[name]) / options.viewers)
+}
+
+/** Stops the servers first, while the load processes still answer their close handshakes. */
+async function stopAll (servers: Partial<Pair<ServerProcess>>, loads: Partial<Pair<LoadProcess>>): Promise<void> {
+  await Promise.all(Object.values(servers).map((server) => server.stop()))
+  await Promise.all(Object.values(loads).map((load) => load.stop()))
+}
+
+/** Memory per idle event-stream viewer, on servers of their own. */
+async function sseViewerMemory (options: CrowdOptions): Promise<Pair<number>> {
+  const servers: Partial<Pair<ServerProcess>> = {}
+  const loads: Partial<Pair<LoadProcess>> = {}
+  try {
+    return await idleViewerMemory(options, 'sse', servers, loads)
+  } finally {
+    await stopAll(servers, loads)
+  }
+}
+
 /**
- * Both servers fresh, each with `viewers` viewers held by its own load process:
- * memory per idle viewer, then fan-out flips and expiries taken in turns, so
- * both servers meet the same background load.
+ * Both servers fresh, each with `viewers` WebSocket viewers held by its own load process:
+ * memory per idle viewer, then fan-out flips and expiries taken in turns, so both servers
+ * meet the same background load; then memory per idle viewer on Server-Sent Events.
  */
 export async function measureCrowds (options: CrowdOptions): Promise<Pair<CrowdResult>> {
   const servers: Partial<Pair<ServerProcess>> = {}
   const loads: Partial<Pair<LoadProcess>> = {}
   try {
-    for (const name of SERVER_NAMES) servers[name] = await ServerProcess.start(name, { ttlSeconds: options.ttlSeconds, logLevel: 'warn', nodeArgs: options.nodeArgs })
-    const server = servers as Pair<ServerProcess>
-    const rssBefore = await forEachServer((name) => server[name].settledRss(options.memorySettleSeconds * 1000))
-    for (const name of SERVER_NAMES) {
-      loads[name] = new LoadProcess()
-      await loads[name].connect(server[name].port, options.viewers, (connected) => options.onProgress(name, connected))
-    }
+    const rssPerViewer = await idleViewerMemory(options, 'websocket', servers, loads)
     const load = loads as Pair<LoadProcess>
-    const rssAfter = await forEachServer((name) => server[name].settledRss(options.memorySettleSeconds * 1000))
 
     const fanOutMs = { 'cc-live': [] as number[], floor: [] as number[] }
     const expiryLatenessMs = { 'cc-live': [] as number[], floor: [] as number[] }
@@ -129,17 +155,18 @@ export async function measureCrowds (options: CrowdOptions): Promise<Pair<CrowdR
       for (const [name, driver] of inTurn(round, load)) expiryLatenessMs[name].push(await driver.expiry(options.ttlSeconds))
     }
     const counts = await forEachServer((name) => load[name].counts())
+    await stopAll(servers, loads)
+    const sseRssPerViewer = await sseViewerMemory(options)
     return forEachServer(async (name) => ({
       viewers: options.viewers,
-      rssPerViewerBytes: (rssAfter[name] - rssBefore[name]) / options.viewers,
+      rssPerViewerBytes: rssPerViewer[name],
+      sseRssPerViewerBytes: sseRssPerViewer[name],
       fanOutMs: fanOutMs[name].filter(Number.isFinite),
       expiryLatenessMs: expiryLatenessMs[name].filter(Number.isFinite),
       ...counts[name]
     }))
   } finally {
-    // Servers first, while the load processes still answer their close handshakes.
-    await Promise.all(Object.values(servers).map((server) => server.stop()))
-    await Promise.all(Object.values(loads).map((load) => load.stop()))
+    await stopAll(servers, loads)
   }
 }
 

@@ -13,6 +13,7 @@ export interface RunResult {
 type Target =
   | { ratioAtMost: number }
   | { ratioAtLeast: number }
+  | { atMost: number }
   | { below: number }
   | { equals: number }
 
@@ -63,6 +64,9 @@ function crowdMetrics (viewers: number): Metric[] {
     { key: 'fan-out-median', viewers, label: `fan-out median, ${at}`, unit: 'ms', read: read((r) => median(r.fanOutMs)), combine: median, ...(viewers >= 5000 && { target: { ratioAtMost: 1.15 } }) },
     { key: 'fan-out-max', viewers, label: `fan-out max, ${at}`, unit: 'ms', read: read((r) => max(r.fanOutMs)), combine: median },
     { key: 'rss-per-idle-viewer', viewers, label: `RSS per idle viewer, ${at}`, unit: 'KiB', read: read((r) => r.rssPerViewerBytes / 1024), combine: median, target: { ratioAtMost: 1.5 } },
+    { key: 'rss-per-idle-sse-viewer', viewers, label: `RSS per idle event-stream viewer, ${at}`, unit: 'KiB', read: read((r) => r.sseRssPerViewerBytes / 1024), combine: median, target: { ratioAtMost: 1.5 } },
+    // Each server against itself: what an event-stream viewer costs next to a WebSocket one.
+    { key: 'sse-to-websocket-memory', viewers, label: `event-stream viewer memory / WebSocket viewer memory, ${at}`, unit: 'x', read: read((r) => r.sseRssPerViewerBytes / r.rssPerViewerBytes), combine: median, target: { atMost: 1.3 } },
     { key: 'expiry-lateness-max', viewers, label: `expiry lateness max, ${at}`, unit: 'ms', read: read((r) => max(r.expiryLatenessMs)), combine: median, target: { below: 1000 } },
     { key: 'missed', viewers, label: `missed messages, ${at}`, unit: '', read: read((r) => r.missed), combine: sum, target: { equals: 0 } },
     { key: 'duplicated', viewers, label: `duplicated messages, ${at}`, unit: '', read: read((r) => r.duplicated), combine: sum, target: { equals: 0 } }
@@ -88,6 +92,7 @@ function heartbeatMetrics (): Metric[] {
 function describe (target: Target): string {
   if ('ratioAtMost' in target) return `≤ ${target.ratioAtMost}x`
   if ('ratioAtLeast' in target) return `≥ ${target.ratioAtLeast}x`
+  if ('atMost' in target) return `≤ ${target.atMost}`
   if ('below' in target) return `< ${target.below}`
   return `= ${target.equals}`
 }
@@ -95,6 +100,7 @@ function describe (target: Target): string {
 function meets (target: Target, ccLive: number, ratio: number): boolean {
   if ('ratioAtMost' in target) return ratio <= target.ratioAtMost
   if ('ratioAtLeast' in target) return ratio >= target.ratioAtLeast
+  if ('atMost' in target) return ccLive <= target.atMost
   if ('below' in target) return ccLive < target.below
   return ccLive === target.equals
 }

@@ -31,6 +31,8 @@ export interface ServerSettings {
   logLevel: string
   /** Extra node flags, e.g. --cpu-prof to see where a server spends its time. */
   nodeArgs?: string[]
+  /** Settings on top of the bench's own, e.g. where the history is kept. */
+  env?: Record<string, string>
 }
 
 /** A server under test in its own process, with its logs going to a file as a deployment's would. */
@@ -45,7 +47,7 @@ export class ServerProcess {
     this.#exited = once(child, 'exit')
   }
 
-  static async start (name: ServerName, { ttlSeconds, logLevel, nodeArgs = [] }: ServerSettings): Promise<ServerProcess> {
+  static async start (name: ServerName, { ttlSeconds, logLevel, nodeArgs = [], env = {} }: ServerSettings): Promise<ServerProcess> {
     const port = await freePort()
     const logDir = mkdtempSync(join(tmpdir(), 'cc-live-bench-'))
     const log = openSync(join(logDir, 'server.log'), 'w')
@@ -62,7 +64,8 @@ export class ServerProcess {
         CC_LIVE_MAX_VIEWERS: '100000',
         CC_LIVE_MAX_VIEWERS_PER_IP: '100000',
         CC_LIVE_MAX_CONNECTIONS_PER_IP: '100100',
-        LOG_LEVEL: logLevel
+        LOG_LEVEL: logLevel,
+        ...env
       },
       stdio: ['ignore', log, log]
     })

@@ -3,11 +3,11 @@ import type { FastifyPluginAsync } from 'fastify'
 import { createAsset } from '../src/asset.js'
 import { renderBadge } from '../src/badge.js'
 import type { Status } from '../src/public-state.js'
+import { sendAsset } from './cached-reply.js'
 import { demoPage } from './demo-page.js'
 
 /** Next to this file in both layouts: client/ beside routes/ in the sources, and in dist/ after the build. */
 const CLIENT_FILE = new URL('../client/cc-live-status.js', import.meta.url)
-const IMMUTABLE = 'public, max-age=31536000, immutable'
 
 /** The badge for each status, rendered once: green while working or live, yellow waiting, blue idle, grey offline. */
 const BADGE: Record<Status, string> = {
@@ -24,19 +24,7 @@ const widget: FastifyPluginAsync = async function widget (fastify) {
   const clientUrl = `/ws/live/client.js?v=${client.version}`
   const demo = demoPage(clientUrl)
 
-  // Any site may import the module (module scripts are fetched with CORS). The plain URL is always
-  // revalidated by ETag; the versioned one never changes, so browsers may keep it for a year.
-  fastify.get<{ Querystring: { v?: string } }>('/ws/live/client.js', async (request, reply) => {
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('access-control-allow-origin', '*')
-      .header('cache-control', request.query.v === client.version ? IMMUTABLE : 'no-cache')
-      .header('etag', client.etag)
-      .header('vary', 'accept-encoding')
-    if (request.headers['if-none-match']?.includes(client.etag)) return reply.code(304).send()
-    if (!/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.send(client.body)
-    return reply.header('content-encoding', 'gzip').send(client.gzipped)
-  })
+  fastify.get<{ Querystring: { v?: string } }>('/ws/live/client.js', async (request, reply) => sendAsset(request, reply, client))
 
   fastify.get('/ws/live/badge.svg', async (_request, reply) => reply
     .type('image/svg+xml; charset=utf-8')

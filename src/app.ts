@@ -4,6 +4,7 @@ import config from '../plugins/config.js'
 import connectionLimit from '../plugins/connection-limit.js'
 import drainConnections from '../plugins/drain-connections.js'
 import errors, { replyWithError } from '../plugins/errors.js'
+import history from '../plugins/history.js'
 import liveState from '../plugins/live-state.js'
 import sse from '../plugins/sse.js'
 import stateFile from '../plugins/state-file.js'
@@ -11,6 +12,7 @@ import viewerAdmission from '../plugins/viewer-admission.js'
 import websocketViewers from '../plugins/websocket-viewers.js'
 import api from '../routes/api.js'
 import health from '../routes/health.js'
+import historyRoutes from '../routes/history.js'
 import live from '../routes/live.js'
 import widget from '../routes/widget.js'
 import type { Clock } from './clock.js'
@@ -66,6 +68,8 @@ export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTT
   app.register(clock, { clock: time })
   app.register(connectionLimit)
   app.register(liveState)
+  // Before the state file, so that the history hears the sessions it restores.
+  app.register(history)
   app.register(stateFile)
   app.register(viewerAdmission)
   app.register(websocketViewers)
@@ -73,6 +77,7 @@ export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTT
   app.register(api, { prefix: '/api/live' })
   app.register(live)
   app.register(widget)
+  app.register(historyRoutes)
   app.register(health)
   return app
 }

@@ -10,7 +10,12 @@ export interface Asset {
   readonly etag: string
 }
 
+/** A short content hash: equal for equal bodies, different for any change that matters. */
+export function contentVersion (body: Buffer | string): string {
+  return createHash('sha256').update(body).digest('base64url').slice(0, 16)
+}
+
 export function createAsset (body: Buffer): Asset {
-  const version = createHash('sha256').update(body).digest('base64url').slice(0, 16)
+  const version = contentVersion(body)
   return { body, gzipped: gzipSync(body, { level: 9 }), version, etag: `"${version}"` }
 }

@@ -1,8 +1,10 @@
+import { dirname, join } from 'node:path'
 import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
 import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
 import { MAX_SAVED_SESSIONS } from './state-file-format.js'
+import { checkTimeZone } from './owner-calendar.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080
@@ -28,6 +30,12 @@ export interface EnvSettings {
   CC_LIVE_MAX_SESSIONS: number
   /** comma-separated activity fields published; empty: none */
   CC_LIVE_PUBLIC_FIELDS: string
+  /** IANA time zone whose days the history counts */
+  CC_LIVE_TIMEZONE: string
+  CC_LIVE_HISTORY: 'on' | 'off'
+  CC_LIVE_HISTORY_DAYS: number
+  /** empty: beside the state file, or in memory without one */
+  CC_LIVE_HISTORY_FILE: string
 }
 
 /** Every setting, with what is derived from the text ones, ready to use. */
@@ -40,6 +48,10 @@ export interface Config extends EnvSettings {
   readonly allowedOrigins: ReadonlySet<string> | null
   /** The activity fields the server publishes. */
   readonly publicFields: ReadonlySet<ActivityField>
+  /** The owner's time zone, canonical (`utc` reads as `UTC`). */
+  readonly timeZone: string
+  /** Where the history is kept: a database file, `null` for memory, or `false` when it is off. */
+  readonly historyFile: string | null | false
 }
 
 /** The JSON schema @fastify/env validates the environment with (coercing numbers, applying defaults). */
@@ -60,7 +72,11 @@ export const configSchema = {
     CC_LIVE_MAX_CONNECTIONS_PER_IP: { type: 'integer', minimum: 2, default: 100 },
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
     CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: MAX_SAVED_SESSIONS, default: 64 },
-    CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') }
+    CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') },
+    CC_LIVE_TIMEZONE: { type: 'string', default: 'UTC' },
+    CC_LIVE_HISTORY: { type: 'string', enum: ['on', 'off'], default: 'on' },
+    CC_LIVE_HISTORY_DAYS: { type: 'integer', minimum: 1, maximum: 3660, default: 400 },
+    CC_LIVE_HISTORY_FILE: { type: 'string', default: '' }
   }
 } as const
 
@@ -106,8 +122,22 @@ export function deriveConfig (env: EnvSettings): Config {
     pingMs: env.CC_LIVE_PING_SECONDS * 1000,
     trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
     allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS))),
-    publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS)))
+    publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS))),
+    timeZone: derived('CC_LIVE_TIMEZONE', () => checkTimeZone(env.CC_LIVE_TIMEZONE)),
+    historyFile: env.CC_LIVE_HISTORY === 'off' ? false : historyFileFor(env.CC_LIVE_HISTORY_FILE, env.CC_LIVE_STATE_FILE)
   }
+}
+
+/** The history database's name beside the state file, when CC_LIVE_HISTORY_FILE does not say where. */
+export const HISTORY_FILE_NAME = 'history.db'
+
+/**
+ * Where the history is kept: the file configured, else beside the state file (on the same volume in
+ * the image), else in memory, as a server that keeps no state file has chosen to keep nothing on disk.
+ */
+function historyFileFor (configured: string, stateFile: string): string | null {
+  if (configured !== '') return configured
+  return stateFile === '' ? null : join(dirname(stateFile), HISTORY_FILE_NAME)
 }
 
 function parsePublicFields (entries: readonly string[]): ReadonlySet<ActivityField> {

@@ -13,6 +13,7 @@ interface CataloguedError {
  */
 export const API_ERRORS = {
   CC_LIVE_BAD_REQUEST: { statusCode: 400, message: 'bad request' },
+  CC_LIVE_BAD_QUERY: { statusCode: 400, message: 'a query parameter breaks its rule (the message names it)' },
   FST_ERR_BAD_URL: { statusCode: 400, message: 'the URL is not valid' },
   FST_ERR_VALIDATION: { statusCode: 400, message: 'a field breaks its rule (the message names it)' },
   FST_ERR_CTP_INVALID_JSON_BODY: { statusCode: 400, message: 'body is not valid JSON' },
@@ -21,6 +22,7 @@ export const API_ERRORS = {
   FST_BEARER_AUTH_INVALID_AUTHORIZATION_HEADER: { statusCode: 401, message: 'invalid authorization header' },
   CC_LIVE_ORIGIN_NOT_ALLOWED: { statusCode: 403, message: 'this origin may not subscribe' },
   CC_LIVE_NOT_FOUND: { statusCode: 404, message: 'no route for this method and path' },
+  CC_LIVE_HISTORY_OFF: { statusCode: 404, message: 'this server keeps no history (CC_LIVE_HISTORY=off)' },
   FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, message: 'body over 4 KiB' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { statusCode: 415, message: 'body is not application/json' },
   CC_LIVE_AUTH_RATE_LIMITED: { statusCode: 429, message: 'too many failed authentications from this address' },

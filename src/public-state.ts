@@ -54,7 +54,8 @@ export type StateContent = string
 
 const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
 
-function topStatus (sessions: readonly PublicSession[]): Status {
+/** The status the public sees: the first in SESSION_STATUSES that any session has, else offline. */
+export function topStatus (sessions: ReadonlyArray<{ readonly status: SessionStatus }>): Status {
   return SESSION_STATUSES.find((status) => sessions.some((session) => session.status === status)) ?? 'offline'
 }
 

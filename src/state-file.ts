@@ -110,7 +110,7 @@ function tooLarge (bytes: number, maxBytes: number): Error {
   return new Error(`${bytes} bytes or more, over the ${maxBytes} a state file may hold`)
 }
 
-function kindOf (stats: Stats): string {
+export function kindOf (stats: Stats): string {
   if (stats.isDirectory()) return 'a directory'
   if (stats.isSymbolicLink()) return 'a symbolic link'
   if (stats.isFIFO()) return 'a FIFO'

@@ -26,7 +26,9 @@ t.test('the bench runs end to end against both servers and writes its table, JSO
   for (const key of ['fan-out-median', 'fan-out-max', 'expiry-lateness-max', 'heartbeat-throughput', 'heartbeat-throughput-info']) {
     t.ok(row(key).ccLive > 0 && row(key).floor > 0, `${key} measured for both servers`)
   }
-  t.ok(Number.isFinite(row('rss-per-idle-viewer').ccLive) && Number.isFinite(row('rss-per-idle-viewer').floor), 'memory read from both processes')
+  for (const key of ['rss-per-idle-viewer', 'rss-per-idle-sse-viewer', 'sse-to-websocket-memory']) {
+    t.ok(Number.isFinite(row(key).ccLive) && Number.isFinite(row(key).floor), `${key}: memory read from both processes`)
+  }
   for (const key of ['missed', 'duplicated', 'heartbeat-failures']) {
     t.same([row(key).ccLive, row(key).floor], [0, 0], `no ${key} for either server`)
   }

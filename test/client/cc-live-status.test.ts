@@ -1,13 +1,21 @@
 import t, { type Test } from 'tap'
-import { Backoff, formatDuration, formatLabel, subscribe } from '../../client/cc-live-status.js'
+import { activityLine, Backoff, formatAgo, formatDuration, formatLabel, subscribe, toView } from '../../client/cc-live-status.js'
 import { FakeTransport } from '../helpers/fake-transport.js'
 import { OFFLINE } from '../helpers/states.js'
 
 type View = Parameters<typeof formatLabel>[0]
+type Activity = View['activity'][number]
 
 const SINCE = '2026-01-01T10:00:00.000Z'
 const at = (minutes: number) => Date.parse(SINCE) + minutes * 60_000
+/** A v1 server's message: no status, lastSeen, seq or activity. */
 const LIVE = JSON.stringify({ active: true, since: SINCE, sessions: 1 })
+const EDITING: Activity = { status: 'working', since: SINCE, model: 'Opus 4.5', project: 'blog', tool: 'editing' }
+/** A view as a v2 server's state makes it, live since SINCE with one session. */
+const view = (status: View['status'], fields: Partial<View> = {}): View =>
+  ({ status, since: SINCE, sessions: 1, lastSeen: null, activity: [], transport: 'websocket', ...fields })
+/** A v2 server's message, numbered `seq`. */
+const v2 = (seq: number, status = 'working') => JSON.stringify({ active: true, status, since: SINCE, sessions: 1, lastSeen: null, seq, activity: [] })
 
 t.test('backoff: full jitter below a window that doubles per failure, capped', async (t) => {
   const windows = new Backoff({ base: 1000, cap: 30_000, random: () => 1 })
@@ -34,7 +42,7 @@ t.test('backoff: a healthy connection starts the backoff over, a short-lived one
 })
 
 t.test('label: "live · N min" while live, counted from since', async (t) => {
-  const live: View = { status: 'live', since: SINCE, sessions: 1, transport: 'websocket' }
+  const live = view('live')
   t.equal(formatLabel(live, at(42.9)), 'live · 42 min')
   t.equal(formatLabel(live, at(0.5)), 'live · <1 min')
   t.equal(formatLabel(live, at(65)), 'live · 1 h 5 min')
@@ -43,14 +51,71 @@ t.test('label: "live · N min" while live, counted from since', async (t) => {
   t.equal(formatLabel({ ...live, since: null }), 'live')
 })
 
+t.test('label: each live status says its own word, with the time live since `since`', async (t) => {
+  for (const status of ['working', 'waiting', 'idle', 'live'] as const) {
+    t.equal(formatLabel(view(status), at(42)), `${status} · 42 min`)
+  }
+})
+
+t.test('label: offline says when last seen, coarsely, and nothing when never seen', async (t) => {
+  const offline = view('offline', { since: null, sessions: 0 })
+  t.equal(formatLabel(offline, at(130)), 'offline', 'lastSeen null: nothing to say')
+  t.equal(formatLabel({ ...offline, lastSeen: SINCE }, at(130)), 'offline · last seen 2 h ago')
+  t.equal(formatLabel({ ...offline, lastSeen: SINCE, activity: [EDITING] }, at(1)), 'offline · last seen 1 min ago',
+    'no activity line while offline, even if a message carried one')
+})
+
+t.test('last seen: just now, minutes, whole hours, whole days', async (t) => {
+  t.equal(formatAgo(SINCE, at(0.9)), 'just now')
+  t.equal(formatAgo(SINCE, at(-5)), 'just now', 'a browser clock behind the server never shows a negative time')
+  t.equal(formatAgo(SINCE, at(1)), '1 min ago')
+  t.equal(formatAgo(SINCE, at(59.9)), '59 min ago')
+  t.equal(formatAgo(SINCE, at(60)), '1 h ago')
+  t.equal(formatAgo(SINCE, at(179)), '2 h ago', 'coarse: the hours are whole')
+  t.equal(formatAgo(SINCE, at(24 * 60 - 1)), '23 h ago')
+  t.equal(formatAgo(SINCE, at(24 * 60)), '1 d ago')
+  t.equal(formatAgo(SINCE, at(10 * 24 * 60 + 700)), '10 d ago')
+})
+
+t.test('activity line: the first session in the status shown, else the first; only the fields shared', async (t) => {
+  const idle: Activity = { status: 'idle', since: SINCE, model: 'Sonnet 4.5', project: 'docs' }
+  t.equal(activityLine(view('working', { activity: [idle, EDITING] })), 'Opus 4.5 · blog · editing',
+    'the working session, though the idle one changed more recently')
+  t.equal(activityLine(view('working', { activity: [EDITING, { ...EDITING, model: 'Haiku 4.5' }] })), 'Opus 4.5 · blog · editing',
+    'of two in the status shown, the most recently changed')
+  t.equal(activityLine(view('waiting', { activity: [idle, EDITING] })), 'Sonnet 4.5 · docs', 'none in the status shown: the first')
+  t.equal(activityLine(view('working', { activity: [{ status: 'working', since: SINCE, tool: 'running commands' }] })), 'running commands')
+  t.equal(activityLine(view('working', { activity: [{ status: 'working', since: SINCE }] })), '', 'nothing shared: no line')
+  t.equal(activityLine(view('live')), '', 'no session listed (a v1 server): no line')
+})
+
+t.test('label: the activity line follows the time live, only while live', async (t) => {
+  t.equal(formatLabel(view('working', { activity: [EDITING] }), at(42)), 'working · 42 min · Opus 4.5 · blog · editing')
+  t.equal(formatLabel(view('working', { since: null, activity: [EDITING] })), 'working · Opus 4.5 · blog · editing')
+  t.equal(formatLabel(view('reconnecting', { activity: [EDITING] }), at(42)), 'reconnecting…',
+    'the last state heard is not shown as current')
+})
+
 t.test('label: offline, connecting, and reconnecting, which never reads as offline', async (t) => {
-  const base: View = { status: 'offline', since: null, sessions: 0, transport: 'websocket' }
+  const base = view('offline', { since: null, sessions: 0 })
   t.equal(formatLabel(base), 'offline')
   t.equal(formatLabel({ ...base, status: 'connecting' }), 'connecting…')
-  const reconnecting = formatLabel({ ...base, status: 'reconnecting' })
+  const reconnecting = formatLabel({ ...base, status: 'reconnecting', lastSeen: SINCE })
   t.equal(reconnecting, 'reconnecting…')
-  t.equal(formatLabel({ status: 'reconnecting', since: SINCE, sessions: 1, transport: null }, at(5)), 'reconnecting…',
-    'the last live state is not shown as current either')
+  t.equal(formatLabel(view('reconnecting'), at(5)), 'reconnecting…', 'the last live state is not shown as current either')
+})
+
+t.test('views: a v2 state as it is, a v1 state as live or offline', async (t) => {
+  const activity = [EDITING]
+  t.same(toView({ active: true, status: 'waiting', since: SINCE, sessions: 1, lastSeen: SINCE, seq: 3, activity }, 'sse'),
+    { status: 'waiting', since: SINCE, sessions: 1, lastSeen: SINCE, activity, transport: 'sse' }, 'seq is not part of the view')
+  t.same(toView({ active: true, since: SINCE, sessions: 2 }, 'websocket'),
+    { status: 'live', since: SINCE, sessions: 2, lastSeen: null, activity: [], transport: 'websocket' })
+  t.equal(toView({ active: false, since: null, sessions: 0 }, 'poll').status, 'offline')
+  t.equal(toView({ active: true, status: 'compacting', since: SINCE, sessions: 1 }, 'websocket').status, 'live',
+    'a status from a newer server reads as live or offline, never as a word the element has no shape for')
+  t.equal(toView({ active: true, status: 'reconnecting', since: SINCE, sessions: 1 }, 'websocket').status, 'live',
+    'a server cannot claim a client-side state')
 })
 
 /** Subscribes to a fresh URL with fake transports; unsubscribed when the test ends. */
@@ -68,22 +133,50 @@ function subscribeFake (t: Test, names: string[], options: { retryMs?: number, m
 
 t.test('state messages become views, and a drop shows reconnecting with the last state kept', async (t) => {
   const { transports, views } = subscribeFake(t, ['websocket'])
-  t.same(views, [{ status: 'connecting', since: null, sessions: 0, transport: null }], 'told at once, before any message')
+  t.same(views, [{ status: 'connecting', since: null, sessions: 0, lastSeen: null, activity: [], transport: null }], 'told at once, before any message')
   const socket = await transports.websocket!.connection(0)
   socket.send(LIVE)
-  t.same(views.at(-1), { status: 'live', since: SINCE, sessions: 1, transport: 'websocket' })
+  t.same(views.at(-1), view('live'))
   socket.send('not json')
   socket.send(LIVE)
   t.equal(views.length, 2, 'malformed and unchanged messages are not news')
 
   socket.end(1006)
-  t.same(views.at(-1), { status: 'reconnecting', since: SINCE, sessions: 1, transport: 'websocket' })
+  t.same(views.at(-1), view('reconnecting'))
   t.equal(socket.closed, true)
   const again = await transports.websocket!.connection(1)
   again.send(JSON.stringify(OFFLINE))
   t.equal(views.at(-1)!.status, 'offline')
   again.end(1006)
   t.equal(views.at(-1)!.status, 'reconnecting', 'a drop while offline is reconnecting too, never offline')
+})
+
+t.test('a message whose seq is not newer than the last one on its connection is ignored', async (t) => {
+  const { transports, views } = subscribeFake(t, ['websocket'])
+  const socket = await transports.websocket!.connection(0)
+  socket.send(v2(5, 'waiting'))
+  socket.send(v2(4, 'working'))
+  socket.send(v2(5, 'idle'))
+  t.same(views.map(({ status }) => status), ['connecting', 'waiting'], 'older and repeated seq: stale')
+  socket.send(v2(7, 'idle'))
+  t.equal(views.at(-1)!.status, 'idle', 'a gap is fine: changes may be coalesced')
+  socket.send(LIVE)
+  t.equal(views.at(-1)!.status, 'live', 'a message without seq (an old server) is taken as it comes')
+
+  socket.end(1006)
+  const again = await transports.websocket!.connection(1)
+  again.send(v2(1, 'working'))
+  t.equal(views.at(-1)!.status, 'working', 'a new connection starts its own count: a restarted server may number from 1')
+})
+
+t.test('a message on a fresh request (each poll) is not ordered after the last one', async (t) => {
+  const { transports, views } = subscribeFake(t, ['poll'])
+  const poll = await transports.poll!.connection(0)
+  poll.send(v2(9, 'working'), true)
+  poll.send(v2(2, 'idle'), true)
+  t.equal(views.at(-1)!.status, 'idle', 'a server restarted between two polls numbers from the start again')
+  poll.send(v2(2, 'waiting'))
+  t.equal(views.at(-1)!.status, 'idle', 'within one stream the order still holds')
 })
 
 t.test('until one has worked, a transport that fails before its first state hands over to the next at once', async (t) => {

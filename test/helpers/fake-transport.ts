@@ -2,7 +2,8 @@
 export interface FakeConnection {
   readonly url: string
   closed: boolean
-  send (text: string): void
+  /** Delivers a message; `fresh` as the poll transport says it: a new request, unordered with the last. */
+  send (text: string, fresh?: boolean): void
   /** The transport stops working, as the browser would report it. */
   end (code?: number): void
 }
@@ -16,11 +17,11 @@ export class FakeTransport {
     return this.#connections.length
   }
 
-  readonly open = (url: string, onText: (text: string) => void, onEnd: (code?: number) => void): () => void => {
+  readonly open = (url: string, onText: (text: string, fresh?: boolean) => void, onEnd: (code?: number) => void): () => void => {
     const connection: FakeConnection = {
       url,
       closed: false,
-      send: (text) => onText(text),
+      send: (text, fresh) => onText(text, fresh),
       end: (code) => onEnd(code)
     }
     this.#connections.push(connection)

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { AUTH, TEST_ENV } from '../helpers/app.js'
+import { errorBody } from '../../src/errors.js'
 
 /** An app whose log lines land in an array, plus a route that fails with a secret in its message. */
 async function appLoggingTo (t: Test) {
@@ -19,7 +20,8 @@ t.test('a server fault is logged in full and answered without its details', asyn
   const { app, lines } = await appLoggingTo(t)
   const res = await app.inject({ url: '/boom' })
   t.equal(res.statusCode, 500)
-  t.same(res.json(), { statusCode: 500, code: 'CC_LIVE_INTERNAL', error: 'Internal Server Error', message: 'internal error' })
+  t.same(res.json(), errorBody('CC_LIVE_INTERNAL'))
+  t.same(res.json(), { statusCode: 500, code: 'CC_LIVE_INTERNAL', error: 'Internal Server Error', message: 'internal error' }, 'the catalogue\'s words exactly')
   t.ok(lines.some((line) => line.includes('hunter2') && line.includes('request failed')), 'the cause is in the log')
 })
 

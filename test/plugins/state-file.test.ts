@@ -20,7 +20,8 @@ type Test = Parameters<typeof buildTestApp>[0]
 /** One run of the service on the given state file, its clock starting at `atMs`. */
 async function run (t: Test, path: string, atMs: number, logs?: ReturnType<typeof captureLogs>) {
   const clock = new FakeClock(atMs)
-  const app = await buildTestApp(t, { clock, env: { CC_LIVE_STATE_FILE: path, ...logs?.env }, logger: logs?.logger })
+  // The history would keep its database beside the state file, in the directory these tests look at.
+  const app = await buildTestApp(t, { clock, env: { CC_LIVE_STATE_FILE: path, CC_LIVE_HISTORY: 'off', ...logs?.env }, logger: logs?.logger })
   const post = (url: string, sessionId?: string) =>
     app.inject({ method: 'POST', url, headers: AUTH, ...(sessionId && { payload: { session_id: sessionId } }) })
   return { app, clock, post }

@@ -6,6 +6,7 @@ import WebSocket, { type ClientOptions } from 'ws'
 import { buildListeningTestApp, buildTestApp } from '../helpers/app.js'
 import { openEventStream } from '../helpers/event-stream.js'
 import { connectViewer, wsUrl, type ViewerClient } from '../helpers/viewer.js'
+import { errorBody } from '../../src/errors.js'
 
 type Test = Parameters<typeof buildTestApp>[0]
 
@@ -36,7 +37,7 @@ t.test('over the per-address cap an upgrade gets 503; other addresses still get 
   const refused = await refusal(app)
   t.same(refused, {
     status: 503,
-    body: { statusCode: 503, code: 'CC_LIVE_TOO_MANY_VIEWERS', error: 'Service Unavailable', message: 'too many viewers, try again later' }
+    body: errorBody('CC_LIVE_TOO_MANY_VIEWERS')
   })
   const elsewhere = await connectViewer(app, { localAddress: '127.0.0.2' })
   t.equal(app.viewers.size, 3)
@@ -68,7 +69,7 @@ t.test('with an origin allow-list, other pages are refused with 403; non-browser
   for (const origin of ['https://evil.example', 'http://blog.example', 'https://blog.example:8443', 'null']) {
     t.same(await refusal(app, { origin }), {
       status: 403,
-      body: { statusCode: 403, code: 'CC_LIVE_ORIGIN_NOT_ALLOWED', error: 'Forbidden', message: 'this origin may not subscribe' }
+      body: errorBody('CC_LIVE_ORIGIN_NOT_ALLOWED')
     }, origin)
   }
   t.equal(app.viewers.size, 3)

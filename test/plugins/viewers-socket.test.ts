@@ -1,12 +1,10 @@
 import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
+import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { closeCode, connectViewer, type ViewerClient } from '../helpers/viewer.js'
 import { OFFLINE } from '../helpers/states.js'
+import { appTrackingRequests, collectGarbage, reachable } from '../helpers/retention.js'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
   const app = await buildListeningTestApp(t)
@@ -110,21 +108,13 @@ t.test('shutdown closes every viewer with 1001 Going Away', async (t) => {
 })
 
 t.test('an open viewer keeps nothing of its upgrade request, reply or request logger reachable', async (t) => {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as () => void
-  const app = buildApp({ env: { ...TEST_ENV, LOG_LEVEL: 'info' }, logger: { level: 'info', stream: { write: () => {} } } })
-  t.teardown(() => app.close())
-  const upgrades: Array<WeakRef<object>> = []
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.ws) upgrades.push(new WeakRef(request), new WeakRef(request.raw), new WeakRef(reply), new WeakRef(request.log))
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { app, requests: upgrades } = await appTrackingRequests(t, (request) => request.ws)
   const viewer = await connectViewer(app)
   await viewer.upTo(1)
   await nextTurn()
-  gc()
-  t.equal(upgrades.length, 4)
-  t.ok(upgrades.every((ref) => ref.deref() === undefined), 'request, raw request, reply and child logger collected while the viewer is open')
+  collectGarbage()
+  t.equal(upgrades.length, 1)
+  t.same(upgrades.map(reachable), [[]], 'request, raw request, reply and child logger collected while the viewer is open')
   app.liveState.heartbeat({ sessionId: 'a' })
   t.equal((await viewer.nth(2)).active, true, 'and the viewer still gets changes')
   viewer.socket.close()

@@ -36,6 +36,9 @@ function warnings (server: ServerProcess): Array<Record<string, unknown>> {
 
 const UNUSABLE = 'state file unusable, starting with no sessions'
 
+/** These tests look at the state file's directory: the history, which would keep its database there, is off. */
+const STATE_FILE_ALONE = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_HISTORY: 'off' }
+
 /** Resolves once the file holds a session with this id: the save that follows a heartbeat has landed. */
 async function savedWith (dir: string, path: string, sessionId: string): Promise<void> {
   // Only a regular file is read: before the first save the path may be a FIFO, which a read would wait on.
@@ -56,7 +59,7 @@ async function savedWith (dir: string, path: string, sessionId: string): Promise
 
 t.test('a deploy (SIGTERM, new process) during a session: the new process starts live, with the same since', async (t) => {
   const dir = await tempDir(t)
-  const env = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: join(dir, 'state.json') }
+  const env = { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: join(dir, 'state.json') }
   const before = await startServer(t, env)
   const live = await heartbeat(before.port, 'laptop')
   before.child.kill('SIGTERM')
@@ -70,7 +73,7 @@ t.test('a deploy (SIGTERM, new process) during a session: the new process starts
 t.test('a crash (SIGKILL) after a heartbeat was saved loses nothing', async (t) => {
   const dir = await tempDir(t)
   const path = join(dir, 'state.json')
-  const env = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path }
+  const env = { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path }
   const before = await startServer(t, env)
   const saved = savedWith(dir, path, 'crash-test')
   const live = await heartbeat(before.port, 'crash-test')
@@ -86,7 +89,7 @@ t.test('a corrupt file on start: the process starts offline with a warning', asy
   const dir = await tempDir(t)
   const path = join(dir, 'state.json')
   await writeFile(path, '{"version":1,"sinceMs":')
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path })
   t.same(await firstMessage(server.port), OFFLINE)
   t.match(server.output(), /state file unusable, starting with no sessions/)
 })
@@ -95,7 +98,7 @@ t.test('a parseable but hostile file (since -1e300) on start: the process starts
   const dir = await tempDir(t)
   const path = join(dir, 'state.json')
   await writeFile(path, `{"version":1,"sinceMs":-1e300,"expiries":[["laptop",${Date.now() + 30_000}]]}`)
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path })
   t.same(await firstMessage(server.port), OFFLINE)
   t.match(warnings(server), [{ level: 40, msg: UNUSABLE, path, problem: /^cannot parse: sinceMs is not a time/ }], 'exactly one warning, with the reason')
   t.equal(warnings(server).length, 1)
@@ -109,7 +112,7 @@ t.test('a 36 MB file of 250 000 sessions under a 64 MB heap: refused unread, the
   const text = `{"version":1,"sinceMs":${Date.now()},"expiries":[${entries.join(',')}]}`
   t.ok(text.length > 36e6, `${(text.length / 1e6).toFixed(1)} MB`)
   await writeFile(path, text)
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path, NODE_OPTIONS: '--max-old-space-size=64' })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path, NODE_OPTIONS: '--max-old-space-size=64' })
   t.same(await firstMessage(server.port), OFFLINE)
   t.match(warnings(server), [{ level: 40, msg: UNUSABLE, path, problem: /^cannot read: \d+ bytes or more, over the 1048576 a state file may hold/ }])
   t.equal(warnings(server).length, 1)
@@ -119,7 +122,7 @@ t.test('the costliest JSON within the size bound (1 MiB of lists nested half a m
   const dir = await tempDir(t)
   const path = join(dir, 'state.json')
   await writeFile(path, '['.repeat(512 * 1024) + ']'.repeat(512 * 1024))
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path, NODE_OPTIONS: '--max-old-space-size=64' })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path, NODE_OPTIONS: '--max-old-space-size=64' })
   t.same(await firstMessage(server.port), OFFLINE)
   t.match(warnings(server), [{ level: 40, msg: UNUSABLE, path, problem: 'cannot parse: the file is not an object' }])
 })
@@ -128,7 +131,7 @@ t.test('a FIFO at the state path: the process starts offline with a warning, nev
   const dir = await tempDir(t)
   const path = join(dir, 'state.json')
   await makeFifo(path)
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path })
   t.same(await firstMessage(server.port), OFFLINE)
   t.match(warnings(server), [{ level: 40, msg: UNUSABLE, path, problem: 'cannot read: not a regular file but a FIFO' }])
   t.equal((await heartbeat(server.port, 'beside-a-fifo')).sessions, 1, 'the service works')
@@ -145,7 +148,7 @@ t.test('a symbolic link to a file on a volume: the first save makes the file the
   await mkdir(volume)
   const path = join(dir, 'state.json')
   await symlink(join(volume, 'state.json'), path)
-  const env = { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path }
+  const env = { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path }
   const before = await startServer(t, env)
   const live = await heartbeat(before.port, 'on-a-volume')
   before.child.kill('SIGTERM')
@@ -183,7 +186,7 @@ t.test('temporary files left by interrupted saves are removed on start; look-ali
   await writeFile(join(dir, 'elsewhere', ours[0]!), 'another directory')
   for (const name of [aDirectory, aLink, 'elsewhere']) await utimes(join(dir, name), anHourAgo, anHourAgo).catch(() => {})
 
-  const server = await startServer(t, { CC_LIVE_API_KEY: TEST_KEY, CC_LIVE_STATE_FILE: path })
+  const server = await startServer(t, { ...STATE_FILE_ALONE, CC_LIVE_STATE_FILE: path })
   t.same(await firstMessage(server.port), OFFLINE)
   t.same((await readdir(dir)).sort(), [...lookAlikes, inFlight, aDirectory, aLink, 'elsewhere'].sort(), 'only the three stale files of our naming are gone')
   t.same(await readdir(join(dir, aDirectory)), ['inside'])

@@ -2,6 +2,7 @@ import t from 'tap'
 import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
+import { errorBody } from '../../src/errors.js'
 
 t.test('heartbeat with a session id goes live and answers with the public state', async (t) => {
   const clock = new FakeClock()
@@ -208,7 +209,7 @@ t.test('past CC_LIVE_MAX_SESSIONS a new session gets 429 with Retry-After; known
   const refused = await post('/api/live/heartbeat', { session_id: 'c', status: 'working' })
   t.equal(refused.statusCode, 429)
   t.equal(refused.headers['retry-after'], '40', 'seconds until the earliest session expires, rounded up')
-  t.match(refused.json(), { statusCode: 429, code: 'CC_LIVE_TOO_MANY_SESSIONS', error: 'Too Many Requests' })
+  t.same(refused.json(), errorBody('CC_LIVE_TOO_MANY_SESSIONS'))
   t.equal(app.liveState.snapshot, before, 'nothing changed')
   t.equal((await post('/api/live/heartbeat', { session_id: 'a', status: 'working' })).statusCode, 200, 'a known session still beats')
   t.equal((await post('/api/live/stop', { session_id: 'b' })).statusCode, 200, 'stops work')

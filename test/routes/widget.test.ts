@@ -5,7 +5,14 @@ import { AUTH, buildTestApp } from '../helpers/app.js'
 
 const SOURCE = new URL('../../client/cc-live-status.js', import.meta.url)
 const BUILT = new URL('../../dist/client/cc-live-status.js', import.meta.url)
-const SIZE_LIMIT = 3 * 1024
+/**
+ * 4 KiB since protocol v2. The v1 client (live and offline) was 2749 bytes gzipped; v2 adds a word,
+ * a shape and a colour per status (working, waiting, idle, live, offline), the last-seen text, the
+ * activity line and seq ordering, about 650 bytes more. Fitting 3 KiB again would take a minifier in
+ * the build (a dependency, and served code unlike the source the tests run) or dropping the shapes
+ * that keep the statuses apart without colour.
+ */
+const SIZE_LIMIT = 4 * 1024
 
 t.test('client.js: the module, for any site, revalidated by ETag', async (t) => {
   const app = await buildTestApp(t)
@@ -39,7 +46,7 @@ t.test('client.js?v=<its version> may be cached for a year; any other v may not'
   t.equal(stale.headers['cache-control'], 'no-cache', 'an old version URL gets the current code, but only for now')
 })
 
-t.test('the built client stays under 3 KiB gzipped', async (t) => {
+t.test('the built client stays under 4 KiB gzipped', async (t) => {
   const built = await readFile(BUILT).catch(() => null)
   if (built === null) return t.fail('dist/client/cc-live-status.js is missing: run npm run build (npm test does)')
   const gzipped = gzipSync(built, { level: 9 }).length
@@ -68,6 +75,8 @@ t.test('the demo page shows the element and loads the versioned module', async (
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/html/)
   t.match(res.body, /<cc-live-status><\/cc-live-status>/)
+  t.match(res.body, /<cc-live-status hide="activity last-seen"><\/cc-live-status>/, 'and with parts hidden')
+  for (const status of ['working', 'waiting', 'idle']) t.match(res.body, `{"session_id":"demo","status":"${status}"`, `how to show ${status}`)
   const [, moduleUrl] = /<script type="module" src="([^"]+)"/.exec(res.body) ?? []
   t.match(moduleUrl, /^\/ws\/live\/client\.js\?v=/)
   const module = await app.inject({ url: moduleUrl! })
