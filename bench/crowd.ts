@@ -33,11 +33,17 @@ export class Crowd {
   /** Messages every viewer should have by now: the initial state plus one per change. */
   #expected = 1
   #reached = 0
+  #firstReachedAt = NaN
   #duplicated = 0
   #onAllReached: (() => void) | undefined
 
   get size (): number {
     return this.#viewers.length
+  }
+
+  /** performance.now() when the first viewer had the latest change. */
+  get firstReachedAt (): number {
+    return this.#firstReachedAt
   }
 
   /** Messages that repeated the previous one or came with no change asked for. */
@@ -129,6 +135,8 @@ export class Crowd {
     if (text === viewer.last || viewer.received >= this.#expected) this.#duplicated++
     viewer.last = text
     viewer.received++
-    if (viewer.received === this.#expected && ++this.#reached === this.#viewers.length) this.#onAllReached?.()
+    if (viewer.received !== this.#expected) return
+    if (++this.#reached === 1) this.#firstReachedAt = performance.now()
+    if (this.#reached === this.#viewers.length) this.#onAllReached?.()
   }
 }

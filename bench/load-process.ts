@@ -5,17 +5,21 @@
  * no server shares a process (or an event loop) with its load.
  */
 import { ChangeNotDelivered, Crowd, type Transport } from './crowd.js'
-import { serverRequest } from './servers.js'
+import { SESSION, serverRequest } from './servers.js'
 
 export type LoadCommand =
   | { type: 'connect', port: number, viewers: number, transport: Transport }
   | { type: 'flip' }
   | { type: 'expiry', ttlSeconds: number }
   | { type: 'counts' }
+  /** For changes caused elsewhere (another process, another replica): expect the next one... */
+  | { type: 'arm' }
+  /** ...and say when this crowd's first and last viewers had it, and how many do not hold `expected`. */
+  | { type: 'delivered', expected: string }
 
 export type LoadMessage =
   | { type: 'progress', connected: number }
-  | { type: 'result', value: number | LoadCounts | null }
+  | { type: 'result', value: number | LoadCounts | Delivery | null }
   | { type: 'error', message: string }
 
 export interface LoadCounts {
@@ -23,7 +27,13 @@ export interface LoadCounts {
   duplicated: number
 }
 
-const SESSION = '{"session_id":"bench"}'
+/** Wall-clock ms (performance.timeOrigin + performance.now()), comparable across processes. */
+export interface Delivery {
+  firstAt: number
+  lastAt: number
+  missed: number
+}
+
 /** Longer than any fan-out could honestly take: past it, the viewers still waiting missed the change. */
 const DELIVERY_TIMEOUT_MS = 15_000
 
@@ -70,6 +80,21 @@ class Load {
     return { missed: this.#missed, duplicated: this.#crowd.duplicated }
   }
 
+  #armed: Promise<number> | undefined
+
+  arm (): void {
+    this.#armed = this.#crowd.nextChange(DELIVERY_TIMEOUT_MS)
+  }
+
+  async delivered (expected: string): Promise<Delivery> {
+    if (this.#armed === undefined) throw new Error('delivered before arm')
+    const lastReachedAt = await this.#armed
+    this.#armed = undefined
+    const missed = this.#crowd.notHaving((state) => state === expected)
+    this.#missed += missed
+    return { firstAt: performance.timeOrigin + this.#crowd.firstReachedAt, lastAt: performance.timeOrigin + lastReachedAt, missed }
+  }
+
   async #measure (change: () => Promise<number>): Promise<number> {
     if (this.#broken) return NaN
     try {
@@ -85,7 +110,7 @@ class Load {
 
 let load: Load | undefined
 
-async function run (command: LoadCommand): Promise<number | LoadCounts | null> {
+async function run (command: LoadCommand): Promise<number | LoadCounts | Delivery | null> {
   if (command.type === 'connect') {
     const every = Math.max(1, Math.round(command.viewers / 100))
     const crowd = await Crowd.connect(command.port, command.viewers, command.transport, (connected) => {
@@ -97,6 +122,11 @@ async function run (command: LoadCommand): Promise<number | LoadCounts | null> {
   if (load === undefined) throw new Error(`${command.type} before connect`)
   if (command.type === 'flip') return load.flip()
   if (command.type === 'expiry') return load.expiry(command.ttlSeconds)
+  if (command.type === 'arm') {
+    load.arm()
+    return null
+  }
+  if (command.type === 'delivered') return load.delivered(command.expected)
   return load.counts()
 }
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.js'
 import type { Transport } from './crowd.js'
-import type { LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
+import type { Delivery, LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
 import { SERVER_NAMES, ServerProcess, type ServerName } from './servers.js'
 
 const LOAD_ENTRY = fileURLToPath(new URL('load-process.js', import.meta.url))
@@ -65,6 +65,14 @@ export class LoadProcess {
 
   async expiry (ttlSeconds: number): Promise<number> {
     return this.#call({ type: 'expiry', ttlSeconds }) as Promise<number>
+  }
+
+  async arm (): Promise<void> {
+    await this.#call({ type: 'arm' })
+  }
+
+  async delivered (expected: string): Promise<Delivery> {
+    return this.#call({ type: 'delivered', expected }) as Promise<Delivery>
   }
 
   async counts (): Promise<LoadCounts> {

@@ -10,7 +10,7 @@ export interface RunResult {
   heartbeats?: { atWarn: Pair<HeartbeatLoad>, ccLiveAtInfo: HeartbeatLoad }
 }
 
-type Target =
+export type Target =
   | { ratioAtMost: number }
   | { ratioAtLeast: number }
   | { atMost: number }
@@ -125,6 +125,21 @@ function toRow (metric: Metric, runs: RunResult[]): Row | undefined {
   }
 }
 
+/** A row comparing a figure with a baseline's (the columns read cc-live and floor in the main table). */
+export function comparisonRow (key: string, metric: string, unit: string, measured: number, baseline: number, target?: Target): Row {
+  const ratio = measured / baseline
+  return {
+    key,
+    metric,
+    unit,
+    ccLive: measured,
+    floor: baseline,
+    ratio,
+    target: target ? describe(target) : '',
+    pass: target && Number.isFinite(measured) ? meets(target, measured, ratio) : null
+  }
+}
+
 /** Rows for the given viewer counts (and the heartbeat rows, once measured), combined over runs. */
 export function rows (runs: RunResult[], viewerCounts: number[], withHeartbeats = true): Row[] {
   const metrics = [...viewerCounts.flatMap(crowdMetrics), ...(withHeartbeats ? heartbeatMetrics() : [])]
@@ -145,6 +160,6 @@ export function tableLine (row: Row): string {
   return `| ${row.metric} | ${figure(row.ccLive)}${unit} | ${figure(row.floor)}${unit} | ${figure(row.ratio)} | ${row.target} | ${verdict} |`
 }
 
-export function table (tableRows: Row[]): string {
-  return [TABLE_HEADER, ...tableRows.map(tableLine)].join('\n')
+export function table (tableRows: Row[], header = TABLE_HEADER): string {
+  return [header, ...tableRows.map(tableLine)].join('\n')
 }

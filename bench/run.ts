@@ -3,6 +3,10 @@
  * node:http + ws floor (bench/reference-server.ts), each in its own process, driven
  * from this one. Writes <out>/<name>.json, .md and .svg. --cpu-prof DIR profiles the
  * servers (node --cpu-prof) into DIR.
+ *
+ * npm run bench -- --replicas 3: instead, that many replicas on a fresh redis-server, each with
+ * --viewers viewers, against one process with as many (bench/replicas.ts). Writes
+ * <out>/<name>.json and .md (name: replicas unless given).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -12,8 +16,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { fanOutChart } from './chart.js'
 import { measureCrowds, measureHeartbeats } from './measure.js'
-import { rows, table, TABLE_HEADER, tableLine, type RunResult } from './report.js'
-import type { ServerName } from './servers.js'
+import { measureReplicas, REPLICA_TABLE_HEADER, replicaRows } from './replicas.js'
+import { rows, table, TABLE_HEADER, tableLine, type Row, type RunResult } from './report.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +33,10 @@ const { values: args } = parseArgs({
     'heartbeat-rounds': { type: 'string', default: '10' },
     'heartbeat-sequential': { type: 'string', default: '1000' },
     connections: { type: 'string', default: '10' },
+    'hop-flips': { type: 'string', default: '100' },
     out: { type: 'string', default: fileURLToPath(new URL('../../bench/results', import.meta.url)) },
-    name: { type: 'string', default: 'latest' },
+    name: { type: 'string' },
+    replicas: { type: 'string' },
     'cpu-prof': { type: 'string' }
   }
 })
@@ -77,7 +83,7 @@ const machine = {
   date: new Date().toISOString()
 }
 
-function progress (total: number): (name: ServerName, connected: number) => void {
+function progress (total: number): (name: string, connected: number) => void {
   const every = Math.max(1, Math.round(total / 10))
   return (name, connected) => {
     if (connected % every !== 0 && connected !== total) return
@@ -87,7 +93,30 @@ function progress (total: number): (name: ServerName, connected: number) => void
   }
 }
 
-console.log(`cc-live vs floor on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${machine.loadAverageAtStart.map((load) => load.toFixed(2)).join(' ')}`)
+mkdirSync(args.out, { recursive: true })
+const load = machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')
+
+if (args.replicas !== undefined) {
+  const replicas = count('replicas', args.replicas)
+  console.log(`cc-live, ${replicas} replicas on Redis vs 1 process, on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${load}`)
+  const results = []
+  const measured: Row[] = []
+  for (const viewers of viewerCounts) {
+    const result = await measureReplicas({ ...options, replicas, viewers, hopFlips: count('hop-flips', args['hop-flips']), onProgress: progress(viewers) })
+    results.push(result)
+    const resultRows = replicaRows(result)
+    measured.push(...resultRows)
+    console.log(`\n${table(resultRows, REPLICA_TABLE_HEADER)}`)
+  }
+  const base = join(args.out, args.name ?? 'replicas')
+  writeFileSync(`${base}.json`, JSON.stringify({ machine: { ...machine, loadAverageAtEnd: loadavg() }, options: { ...options, replicas }, rows: measured, results }, null, 2) + '\n')
+  writeFileSync(`${base}.md`, `${replicas} replicas on Redis vs 1 process, ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${table(measured, REPLICA_TABLE_HEADER)}\n`)
+  console.log(`\nwrote ${base}.json and .md`)
+  // Nothing of the floor comparison below runs; stdout and files are written synchronously here.
+  process.exit(0)
+}
+
+console.log(`cc-live vs floor on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${load}`)
 const runs: RunResult[] = []
 const heartbeatOptions = { ...options.heartbeat, nodeArgs: options.nodeArgs }
 for (let run = 0; run < options.runs; run++) {
@@ -115,8 +144,7 @@ const summary = table(combined)
 const caption = `${options.runs > 1 ? `median of ${options.runs} runs, ` : ''}${machine.cpu}, ${machine.cores} cores, node ${machine.node}`
 console.log(`\n${options.runs > 1 ? `median of ${options.runs} runs` : 'result'}\n${summary}`)
 
-mkdirSync(args.out, { recursive: true })
-const base = join(args.out, args.name)
+const base = join(args.out, args.name ?? 'latest')
 writeFileSync(`${base}.json`, JSON.stringify({ machine: { ...machine, loadAverageAtEnd: loadavg() }, options, rows: combined, runs }, null, 2) + '\n')
 writeFileSync(`${base}.md`, `${caption}\n\n${summary}\n`)
 writeFileSync(`${base}.svg`, fanOutChart(combined, caption))

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 export const BENCH_KEY = 'bench-key-0123456789abcdef'
 export const AUTHORIZATION = `Bearer ${BENCH_KEY}`
+/** The body of every heartbeat and stop the bench sends: one session. */
+export const SESSION = '{"session_id":"bench"}'
 
 /** The two servers under test: the built service and the node:http + ws floor. */
 export const SERVERS = {
@@ -31,7 +33,7 @@ export interface ServerSettings {
   logLevel: string
   /** Extra node flags, e.g. --cpu-prof to see where a server spends its time. */
   nodeArgs?: string[]
-  /** Settings on top of the bench's own, e.g. where the history is kept. */
+  /** Settings on top of the bench's own, e.g. where the history is kept, or CC_LIVE_REDIS_URL for a replica. */
   env?: Record<string, string>
 }
 

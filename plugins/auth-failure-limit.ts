@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { clientKey } from '../src/client-key.js'
-import { FailureLimiter } from '../src/failure-limiter.js'
+import { FailureLimiter, type FailureCounter } from '../src/failure-limiter.js'
+import { RedisFailureLimiter } from '../src/redis-failure-limiter.js'
 
 /**
  * Ten wrong keys per address per ten minutes: a typo or two is forgiven, a guesser gets
@@ -18,14 +19,19 @@ export interface AuthFailureLimitOptions {
  * Answers 429 with Retry-After to an address that has failed authentication too
  * often. Registered in the API's context before the bearer check, so a limited
  * address is refused before its key is even compared, and only 401s count.
+ * With Redis the counters are shared by every replica; while it is out of reach
+ * the check fails with the API's 503.
  */
 export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fastify, { limit = AUTH_FAILURE_LIMIT }) {
-  const limiter = new FailureLimiter({ ...limit, clock: fastify.clock })
+  const shared = fastify.hasDecorator('redis') ? fastify.redis : null
+  const limiter: FailureCounter = shared === null
+    ? new FailureLimiter({ ...limit, clock: fastify.clock })
+    : new RedisFailureLimiter({ ...limit, redis: shared.client, prefix: shared.prefix })
   // Said once each time the limiter fills up with blocked addresses, not once per failure.
   let warnedFull = false
 
   fastify.addHook('onRequest', async (request, reply) => {
-    const waitMs = limiter.retryAfterMs(clientKey(request.ip))
+    const waitMs = await limiter.retryAfterMs(clientKey(request.ip))
     if (waitMs === 0) return
     const seconds = Math.ceil(waitMs / 1000)
     reply.header('retry-after', String(seconds))
@@ -34,8 +40,15 @@ export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fast
 
   fastify.addHook('onSend', async (request, reply) => {
     if (reply.statusCode !== 401) return
-    const counted = limiter.recordFailure(clientKey(request.ip))
-    if (!counted && !warnedFull) request.log.warn({ blockedAddresses: limiter.trackedKeys }, 'auth failure limit full of blocked addresses: new failing addresses are not counted until a block ends')
+    let counted: boolean
+    try {
+      counted = await limiter.recordFailure(clientKey(request.ip))
+    } catch (error) {
+      // The 401 goes out all the same; one failure uncounted while Redis is away.
+      request.log.warn({ reason: (error as Error).message }, 'auth failure not counted: the shared counter is unreachable')
+      return
+    }
+    if (!counted && !warnedFull) request.log.warn({ blockedAddresses: limit.maxKeys }, 'auth failure limit full of blocked addresses: new failing addresses are not counted until a block ends')
     warnedFull = !counted
   })
 }, { name: 'auth-failure-limit', dependencies: ['clock', 'errors'] })

@@ -18,7 +18,10 @@ declare module 'fastify' {
  */
 export default fp(async function history (fastify) {
   const { historyFile, timeZone, CC_LIVE_HISTORY_DAYS: retentionDays } = fastify.config
-  if (historyFile === false) {
+  // Each replica hears only the session events it caused: a history of its own would be a wrong
+  // part of the owner's. Until the history is shared through Redis too, replicas keep none.
+  if (historyFile !== false && fastify.redis !== null) fastify.log.warn('history not recorded: replicas on Redis do not share it yet; its routes answer 404')
+  if (historyFile === false || fastify.redis !== null) {
     fastify.decorate('history', null)
     return
   }
@@ -43,4 +46,4 @@ export default fp(async function history (fastify) {
     await recorder.close()
     await store.close()
   })
-}, { name: 'history', dependencies: ['config', 'clock', 'live-state'] })
+}, { name: 'history', dependencies: ['config', 'clock', 'redis', 'live-state'] })

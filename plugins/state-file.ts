@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { LiveState } from '../src/live-state.js'
 import { serializeSessions } from '../src/state-file-format.js'
 import { loadSessions, removeStaleTemporaryFiles, resolveStateFile, StateFileWriter } from '../src/state-file.js'
 
@@ -6,12 +7,17 @@ import { loadSessions, removeStaleTemporaryFiles, resolveStateFile, StateFileWri
  * With CC_LIVE_STATE_FILE set, restores the sessions saved by the previous
  * process and saves them again after every mutation, so a restart during a
  * session never shows viewers a false "offline". Whatever is on disk, start-up
- * goes on: a file it cannot use is a clean start with one warning.
+ * goes on: a file it cannot use is a clean start with one warning. Only for the
+ * state held in this process: a state shared through Redis is kept by Redis.
  */
 export default fp(async function stateFile (fastify) {
   const configured = fastify.config.CC_LIVE_STATE_FILE
   if (configured === '') return
   const store = fastify.liveState
+  if (!(store instanceof LiveState)) {
+    fastify.log.info({ path: configured }, 'state file not used: the live state is kept by Redis')
+    return
+  }
   const nowMs = fastify.clock.wallNow()
   const path = await resolveStateFile(configured)
   // Log lines name the file as configured, and where a link led if it did.

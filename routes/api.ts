@@ -1,8 +1,10 @@
 import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import authFailureLimit from '../plugins/auth-failure-limit.js'
+import { replyWithError } from '../plugins/errors.js'
 import { errorBody, isErrorCode } from '../src/errors.js'
 import { sessionBodySchema } from '../src/heartbeat-schema.js'
+import { StoreUnavailableError } from '../src/live-store.js'
 import type { Activity, SessionStatus } from '../src/public-state.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
@@ -13,12 +15,20 @@ interface SessionBody {
 }
 
 const MAX_BODY_BYTES = 4096
+/** While Redis is out of reach: long enough not to hammer it, short enough to come back soon after it. */
+export const UNAVAILABLE_RETRY_SECONDS = 5
 
 /**
  * The laptop's private API. Registered under /api/live without fastify-plugin,
  * so the bearer check and the strict body parsing guard exactly this prefix.
  */
 const api: FastifyPluginAsync = async function api (fastify) {
+  // The shared state out of reach (in a handler or the failure limit's check): a 503 to retry, not a fault.
+  fastify.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof StoreUnavailableError)) return replyWithError(error as FastifyError, request, reply)
+    request.log.info({ reason: error.message }, 'request refused: the shared live state is unreachable')
+    return reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS)).sendError('CC_LIVE_UNAVAILABLE')
+  })
   await fastify.register(authFailureLimit)
   await fastify.register(fastifyBearerAuth, {
     keys: [fastify.config.CC_LIVE_API_KEY],

@@ -6,6 +6,7 @@ import drainConnections from '../plugins/drain-connections.js'
 import errors, { replyWithError } from '../plugins/errors.js'
 import history from '../plugins/history.js'
 import liveState from '../plugins/live-state.js'
+import redis from '../plugins/redis.js'
 import sse from '../plugins/sse.js'
 import stateFile from '../plugins/state-file.js'
 import viewerAdmission from '../plugins/viewer-admission.js'
@@ -67,6 +68,7 @@ export function buildApp ({ env, clock: time, logger = false, httpTimeouts = HTT
   app.register(config, { env })
   app.register(clock, { clock: time })
   app.register(connectionLimit)
+  app.register(redis)
   app.register(liveState)
   // Before the state file, so that the history hears the sessions it restores.
   app.register(history)

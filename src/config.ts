@@ -3,6 +3,7 @@ import { compileProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { parseAllowedOrigins } from './allowed-origins.js'
 import { checkApiKey } from './api-key.js'
 import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
+import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis-settings.js'
 import { MAX_SAVED_SESSIONS } from './state-file-format.js'
 import { checkTimeZone } from './owner-calendar.js'
 
@@ -30,6 +31,11 @@ export interface EnvSettings {
   CC_LIVE_MAX_SESSIONS: number
   /** comma-separated activity fields published; empty: none */
   CC_LIVE_PUBLIC_FIELDS: string
+  /** empty: the state lives in this process */
+  CC_LIVE_REDIS_URL: string
+  /** empty: the URL's, if any */
+  CC_LIVE_REDIS_PASSWORD: string
+  CC_LIVE_REDIS_PREFIX: string
   /** IANA time zone whose days the history counts */
   CC_LIVE_TIMEZONE: string
   CC_LIVE_HISTORY: 'on' | 'off'
@@ -48,6 +54,8 @@ export interface Config extends EnvSettings {
   readonly allowedOrigins: ReadonlySet<string> | null
   /** The activity fields the server publishes. */
   readonly publicFields: ReadonlySet<ActivityField>
+  /** Where the state shared by replicas lives; null: in this process. */
+  readonly redis: RedisSettings | null
   /** The owner's time zone, canonical (`utc` reads as `UTC`). */
   readonly timeZone: string
   /** Where the history is kept: a database file, `null` for memory, or `false` when it is off. */
@@ -73,6 +81,9 @@ export const configSchema = {
     CC_LIVE_ALLOWED_ORIGINS: { type: 'string', default: '' },
     CC_LIVE_MAX_SESSIONS: { type: 'integer', minimum: 1, maximum: MAX_SAVED_SESSIONS, default: 64 },
     CC_LIVE_PUBLIC_FIELDS: { type: 'string', default: ACTIVITY_FIELDS.join(',') },
+    CC_LIVE_REDIS_URL: { type: 'string', default: '' },
+    CC_LIVE_REDIS_PASSWORD: { type: 'string', default: '' },
+    CC_LIVE_REDIS_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$', default: 'cc-live:' },
     CC_LIVE_TIMEZONE: { type: 'string', default: 'UTC' },
     CC_LIVE_HISTORY: { type: 'string', enum: ['on', 'off'], default: 'on' },
     CC_LIVE_HISTORY_DAYS: { type: 'integer', minimum: 1, maximum: 3660, default: 400 },
@@ -123,8 +134,18 @@ export function deriveConfig (env: EnvSettings): Config {
     trustsProxy: derived('CC_LIVE_TRUST_PROXY', () => compileProxyTrust(splitList(env.CC_LIVE_TRUST_PROXY))),
     allowedOrigins: derived('CC_LIVE_ALLOWED_ORIGINS', () => parseAllowedOrigins(splitList(env.CC_LIVE_ALLOWED_ORIGINS))),
     publicFields: derived('CC_LIVE_PUBLIC_FIELDS', () => parsePublicFields(splitList(env.CC_LIVE_PUBLIC_FIELDS))),
+    redis: redisSettings(env),
     timeZone: derived('CC_LIVE_TIMEZONE', () => checkTimeZone(env.CC_LIVE_TIMEZONE)),
     historyFile: env.CC_LIVE_HISTORY === 'off' ? false : historyFileFor(env.CC_LIVE_HISTORY_FILE, env.CC_LIVE_STATE_FILE)
+  }
+}
+
+function redisSettings ({ CC_LIVE_REDIS_URL: url, CC_LIVE_REDIS_PASSWORD: password, CC_LIVE_REDIS_PREFIX: prefix }: EnvSettings): RedisSettings | null {
+  try {
+    return parseRedisSettings(url, password, prefix)
+  } catch (error) {
+    if (error instanceof RedisSettingError) throw new ConfigError([{ variable: error.variable, reason: error.message }])
+    throw error
   }
 }
 

@@ -28,7 +28,8 @@ export const API_ERRORS = {
   CC_LIVE_AUTH_RATE_LIMITED: { statusCode: 429, message: 'too many failed authentications from this address' },
   CC_LIVE_TOO_MANY_SESSIONS: { statusCode: 429, message: 'too many live sessions; retry when one has ended' },
   CC_LIVE_INTERNAL: { statusCode: 500, message: 'internal error' },
-  CC_LIVE_TOO_MANY_VIEWERS: { statusCode: 503, message: 'too many viewers, try again later' }
+  CC_LIVE_TOO_MANY_VIEWERS: { statusCode: 503, message: 'too many viewers, try again later' },
+  CC_LIVE_UNAVAILABLE: { statusCode: 503, message: 'the shared live state is unreachable; nothing changed, retry later' }
 } as const satisfies Record<string, CataloguedError>
 
 export type ErrorCode = keyof typeof API_ERRORS

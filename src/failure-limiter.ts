@@ -9,6 +9,17 @@ export interface FailureLimiterOptions {
   clock?: Clock
 }
 
+/**
+ * Where failures are counted: in this process (FailureLimiter), or shared by replicas
+ * (src/redis-failure-limiter.ts), so failures spread over replicas add up.
+ */
+export interface FailureCounter {
+  /** How long the key must wait before its next attempt; 0 when it may try now. */
+  retryAfterMs (key: string): number | Promise<number>
+  /** Counts one failure; false when it could not be counted (no room for the key). */
+  recordFailure (key: string): boolean | Promise<boolean>
+}
+
 interface Window {
   readonly key: string
   readonly startedAt: number
@@ -20,7 +31,7 @@ interface Window {
  * the key's first failure. Only failures count, so a client that always
  * succeeds is never limited, however often it calls.
  */
-export class FailureLimiter {
+export class FailureLimiter implements FailureCounter {
   readonly #maxFailures: number
   readonly #windowMs: number
   readonly #maxKeys: number

@@ -27,13 +27,24 @@ export type SessionEvent =
   | { type: 'end', sessionId: string, atMs: number, reason: 'stop' | 'expiry' }
   | { type: 'resume', sessionId: string, atMs: number, status: SessionStatus, statusSinceMs: number, activity: Activity }
 
+/** A mutation could not reach the shared state: nothing is known to have changed; try again later. */
+export class StoreUnavailableError extends Error {
+  constructor (reason: string, options?: ErrorOptions) {
+    super(`the shared live state is unreachable: ${reason}`, options)
+    this.name = 'StoreUnavailableError'
+  }
+}
+
 /**
  * The live state behind one interface, whatever holds it: in this process (src/live-state.ts) or
- * shared by replicas. Mutations are asynchronous; `snapshot` is the latest state this process
- * knows, for a viewer joining now.
+ * shared by replicas (src/redis-live-store.ts). Mutations are asynchronous and reject with
+ * StoreUnavailableError when the state cannot be reached; `snapshot` is the latest state this
+ * process knows (and has sent its viewers), for a viewer joining now.
  */
 export interface LiveStore {
   readonly snapshot: Snapshot
+  /** Whether mutations can reach the state now; always true in one process. */
+  readonly available: boolean
   heartbeat (heartbeat: Heartbeat): Promise<HeartbeatResult>
   /** Ends one session, or every session when no id is given. */
   stop (sessionId?: string): Promise<Snapshot>

@@ -1,4 +1,4 @@
-import type { SessionRecord, StoreRecord } from './live-state.js'
+import type { SessionRecord, StoreRecord } from './live-sessions.js'
 import { TOOL_VERBS } from './heartbeat-schema.js'
 import { SESSION_STATUSES, type Activity } from './public-state.js'
 import { readCount, readList, readObject, readOneOf, readOptional, readPublicName, readSessionId, readTime, readTuple } from './state-file-readers.js'

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
 import { lstat, open, opendir, readlink, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import type { StoreRecord } from './live-state.js'
+import type { StoreRecord } from './live-sessions.js'
 import { parseSessions } from './state-file-format.js'
 
 /**

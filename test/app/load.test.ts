@@ -11,6 +11,7 @@ import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { wsUrl } from '../helpers/viewer.js'
+import type { LiveState } from '../../src/live-state.js'
 
 const VIEWERS = 2000
 const REQUESTS = 300
@@ -122,7 +123,7 @@ t.test(`${VIEWERS} viewers on a real socket, ${REQUESTS} rapid requests: every v
   t.equal(wrongCount, 0, `every viewer got exactly ${expected} messages`)
   t.equal(wrongLast, 0, `every viewer's last message is the server's state ${final}`)
   t.equal(app.viewers.size, VIEWERS, 'no viewer was cut')
-  const record = app.liveState.toRecord()
+  const record = (app.liveState as LiveState).toRecord()
 
   const released = allReleased()
   await swarm.leave()

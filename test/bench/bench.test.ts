@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
 import type { Row } from '../../bench/report.js'
+import { redisMissing } from '../helpers/redis-server.js'
 
 const BENCH = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url))
 
@@ -34,4 +35,22 @@ t.test('the bench runs end to end against both servers and writes its table, JSO
   }
   t.match(readFileSync(`${out}/smoke.md`, 'utf8'), /\| metric \| cc-live \| floor \| ratio \|/)
   t.match(readFileSync(`${out}/smoke.svg`, 'utf8'), /^<svg [^>]*>[\s\S]*<polyline [\s\S]*<\/svg>\n$/)
+})
+
+// The same for --replicas: a redis-server, replicas and one process, each with a few viewers.
+t.test('the bench runs replicas on Redis against one process and writes its table and JSON', { skip: redisMissing }, async (t) => {
+  if (!existsSync(BENCH)) return t.fail('dist/bench/run.js is missing: run npm run build && npm run build:bench (npm test does)')
+  const out = t.testdir()
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    BENCH, '--replicas', '2', '--viewers', '5', '--warmup', '0', '--flips', '2', '--hop-flips', '2', '--memory-settle', '0', '--out', out
+  ])
+  t.match(stdout, /\| fan-out per viewer reached /, 'the table is printed')
+  const { rows } = JSON.parse(readFileSync(`${out}/replicas.json`, 'utf8')) as { rows: Row[] }
+  const row = (key: string) => rows.find((candidate) => candidate.key === key) as Row
+  for (const key of ['replica-fan-out-median', 'replica-alone-p50', 'replica-answer-p50']) {
+    t.ok(row(key).ccLive > 0 && row(key).floor > 0, `${key} measured for replicas and one process`)
+  }
+  t.ok(Number.isFinite(row('replica-redis-hop-p50').ccLive), 'the hop is reported')
+  for (const key of ['replica-missed', 'replica-duplicated']) t.same([row(key).ccLive, row(key).floor], [0, 0], `no ${key.slice(8)} messages`)
+  t.match(readFileSync(`${out}/replicas.md`, 'utf8'), /\| metric \| replicas \| 1 process \| ratio \|/)
 })

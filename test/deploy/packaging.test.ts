@@ -7,6 +7,7 @@ import { compileProxyTrust } from '../../src/proxy-trust.js'
 import { TEST_ENV } from '../helpers/app.js'
 import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
 import { contextIgnores, copyPaths, execArguments, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
+import { servedRoutes } from '../helpers/served-routes.js'
 
 // Proves, without a container engine, that compose.yaml and the Containerfile fit the service as built.
 const compose = loadCompose('compose.yaml')
@@ -17,18 +18,6 @@ const routers = traefikRouters(compose)
 const ccLive = compose.services['cc-live'] ?? {}
 const ccLiveRouters = routers.filter((router) => router.container === 'cc-live')
 const HEALTH_PATH = '/healthz'
-
-/** Every method and URL the app serves, as registered. */
-async function servedRoutes (): Promise<Array<{ method: string, url: string }>> {
-  const app = buildApp({ env: TEST_ENV })
-  const routes: Array<{ method: string, url: string }> = []
-  app.addHook('onRoute', ({ method, url }) => {
-    for (const one of [method].flat()) if (one !== 'HEAD') routes.push({ method: one, url })
-  })
-  await app.ready()
-  await app.close()
-  return routes
-}
 
 /** Where a dist/ path the image runs was compiled from. */
 const sourceOf = (compiled: string): string => compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts')

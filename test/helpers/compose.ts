@@ -11,6 +11,8 @@ export interface ComposeService {
   volumes?: string[]
   labels?: Record<string, string>
   healthcheck?: { test: string[] }
+  deploy?: { replicas?: number }
+  depends_on?: Record<string, { condition: string }>
   networks?: string[] | Record<string, { ipv4_address?: string }>
 }
 

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:
 import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { DEFAULT_SESSION } from '../../src/live-state.js'
+import { DEFAULT_SESSION } from '../../src/live-sessions.js'
 import { readSessionId } from '../../src/state-file-readers.js'
 import { parseSessions } from '../../src/state-file-format.js'
 import { AUTH, buildTestApp } from '../helpers/app.js'
@@ -12,6 +12,7 @@ import { makeFifo, makeSocket } from '../helpers/special-files.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { injectViewer } from '../helpers/viewer.js'
 import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
+import type { LiveState } from '../../src/live-state.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 
@@ -195,7 +196,7 @@ t.test('a session id the heartbeat route accepts is one a state file may hold, a
   }), { numRuns: 300 })
   t.equal((await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH })).statusCode, 200, 'no id: the default session')
   await app.inject({ method: 'POST', url: '/api/live/heartbeat', headers: AUTH, payload: { session_id: 'aZ09._:-'.repeat(16) } })
-  t.same(app.liveState.toRecord().sessions.every(({ id }) => readSessionId(id, 'id') === id), true, 'and every id the store holds reads back')
+  t.same((app.liveState as LiveState).toRecord().sessions.every(({ id }) => readSessionId(id, 'id') === id), true, 'and every id the store holds reads back')
 })
 
 t.test('a file that cannot be written is logged and the service keeps answering', async (t) => {

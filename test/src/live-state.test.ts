@@ -1,5 +1,6 @@
 import t from 'tap'
-import { DEFAULT_SESSION, LiveState, type LiveStateOptions, type StoreRecord } from '../../src/live-state.js'
+import { DEFAULT_SESSION, type StoreRecord } from '../../src/live-sessions.js'
+import { LiveState, type LiveStateOptions } from '../../src/live-state.js'
 import type { Heartbeat, SessionEvent } from '../../src/live-store.js'
 import { ACTIVITY_FIELDS, type PublicState, type Snapshot } from '../../src/public-state.js'
 import { FakeClock } from '../helpers/fake-clock.js'

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { DEFAULT_SESSION, type StoreRecord } from '../../src/live-state.js'
+import { DEFAULT_SESSION, type StoreRecord } from '../../src/live-sessions.js'
 import { MAX_SAVED_SESSIONS, serializeSessions } from '../../src/state-file-format.js'
 import {
   loadSessions, MAX_STATE_FILE_BYTES, removeStaleTemporaryFiles, resolveStateFile,
