@@ -1,12 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { percentile } from './heartbeat-load.js'
 import type { Delivery } from './load-process.js'
 import { inTurn, LoadProcess } from './measure.js'
 import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from './redis-server.js'
 import { comparisonRow, median, type Row } from './report.js'
-import { ServerProcess, serverRequest, SESSION } from './servers.js'
+import { freePort, ServerProcess, serverRequest, SESSION } from './servers.js'
 
 export interface ReplicaOptions {
   /** Viewers per process: the single process holds this many, and so does each replica. */
@@ -51,15 +49,6 @@ export interface ReplicaResult {
 }
 
 const wallNow = () => performance.timeOrigin + performance.now()
-
-async function freePort (): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as { port: number }
-  probe.close()
-  await once(probe, 'close')
-  return port
-}
 
 /** Heartbeat or stop through the setup's first process; times until every viewer of every process has the answer. */
 async function flip (setup: Setup): Promise<Flip> {

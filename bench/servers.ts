@@ -136,7 +136,8 @@ export class ServerProcess {
   }
 }
 
-async function freePort (): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago. */
+export async function freePort (): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1')
   await once(probe, 'listening')
   const address = probe.address()

@@ -1,17 +1,24 @@
-# Shared by start.sh, stop.sh, heartbeat-loop.sh and send-stop.sh: sourced, never run. POSIX sh;
-# needs only curl beyond the base system. Nothing here may print to stdout or stderr: whatever a
-# SessionStart hook prints lands in the model's context, and errors go to the log file instead.
+# Sourced by every script here, the hooks first: what event.sh, which Claude Code runs on every tool
+# call, needs and no more (session.sh has the rest), so that it starts fast. POSIX sh; needs only
+# curl beyond the base system. Nothing here prints to stdout or stderr: whatever a hook prints can
+# land in the model's context, and errors go to the log file.
 #
 # What the server shows live is a presence: one Claude Code session in one running Claude Code
 # process, sent as the session id `<session_id>:<owner pid>` (the default session, without a usable
 # id, is `:<owner pid>`). Two processes on one session (`claude -p --continue` beside the interactive
 # one) are two presences, and each ends only its own. The state directory holds, per presence:
-#   PRESENCE.pid      the pid of its heartbeat loop, while its session is on;
+#   PRESENCE.pid      the pid of its heartbeat loop and, where /proc tells it, the loop's start time,
+#                     while its session is on;
 #   PRESENCE.ending   the same, renamed, once the session ended by /clear or /resume: the loop keeps
 #                     the presence live until the same process's next session has been heard (see
 #                     heartbeat-loop.sh), so viewers never see a false offline;
-#   PRESENCE.pid.PID  a pid file being written by process PID;
-# and cc-live.log.
+#   PRESENCE.model    the public name of the session's model (`Opus 4.8`), from its SessionStart;
+#   PRESENCE.status.TIME.PID
+#                     what a hook saw the session do (record_status), named by when the process
+#                     Claude Code started for that hook began: the loop sends the newest;
+#   NAME.PID          a file being written by process PID (replace_file);
+# and cc-live.log. Nothing there ever holds a prompt, a tool's input, a command or a file name; the
+# directory a session runs in is kept only in its status records, to be mapped to a public name.
 
 umask 077
 # No `>` truncates a file or writes through a symlink to one: under noclobber a new file is opened
@@ -20,37 +27,26 @@ umask 077
 # is only done to a regular file.
 set -C
 case $cc_live_here in /*) ;; *) cc_live_here=$PWD/$cc_live_here ;; esac
-LOG_MAX_BYTES=65536
-POST_TIMEOUT=5 # seconds; no retries: the next heartbeat is the retry
-# How long a session ended by /clear or /resume waits for the next one: twice curl's timeout, so the
-# successor's first heartbeat has had every chance. Claude Code starts the next session at once.
-HANDOVER_SECONDS=10
+HOOK_HEAD_BYTES=8192
 
-# Exits 0 at once, doing nothing, unless both the endpoint and the key are set and the per-user state
-# directory, which holds the pid files and the log, is the user's own.
-require_config () {
-  [ -n "${CC_LIVE_ENDPOINT:-}" ] && [ -n "${CC_LIVE_API_KEY:-}" ] || exit 0
-  endpoint=${CC_LIVE_ENDPOINT%/}
+# Where the hooks keep their state (state_dir, log_file), and where the owner maps project
+# directories to public names (projects_file): under the XDG base directories, which must be absolute
+# to count, or under HOME. Fails when there is neither.
+set_paths () {
   case ${XDG_STATE_HOME:-} in
     /*) state_dir=$XDG_STATE_HOME/cc-live ;;
-    *) [ -n "${HOME:-}" ] || exit 0; state_dir=$HOME/.local/state/cc-live ;;
+    *) [ -n "${HOME:-}" ] || return 1; state_dir=$HOME/.local/state/cc-live ;;
   esac
-  [ -d "$state_dir" ] || mkdir -p "$state_dir" 2>/dev/null || exit 0 # 0700, by the umask
-  private_dir "$state_dir" || exit 0
   log_file=$state_dir/cc-live.log
-  # The key goes into a curl config line; the bearer token alphabet (RFC 6750) keeps it one line
-  # that needs no quoting.
-  case $CC_LIVE_API_KEY in
-    *[!A-Za-z0-9._~+/=-]*) log "CC_LIVE_API_KEY has characters a bearer token cannot have"; exit 0 ;;
+  case ${XDG_CONFIG_HOME:-} in
+    /*) projects_file=$XDG_CONFIG_HOME/cc-live/projects ;;
+    *) projects_file=${HOME:+$HOME/.config/cc-live/projects} ;;
   esac
 }
 
-# Whether a directory is a real one (not a symlink), the user's, and writable by no one else: only
-# then can no one else plant or swap what the hooks write there. Asked of find, whose -user and -perm
-# are POSIX and alike on GNU and BSD (macOS), unlike stat's options; find looks at a symlink given as
-# its operand without following it, so a symlink is no directory here.
-private_dir () {
-  [ -n "$(find "$1" -prune -type d -user "$(id -u)" ! -perm -020 ! -perm -002 2>/dev/null)" ]
+# Whether the hooks are to do anything: only with both the endpoint and the key set.
+configured () {
+  [ -n "${CC_LIVE_ENDPOINT:-}" ] && [ -n "${CC_LIVE_API_KEY:-}" ] && set_paths
 }
 
 # A regular file that is no symlink: the only kind the hooks read or append to.
@@ -58,34 +54,14 @@ regular_file () {
   [ -f "$1" ] && [ ! -L "$1" ]
 }
 
-# Puts a line in FILE by creating a new file beside it and renaming that over FILE: a reader never
-# sees half a file, and a rename replaces whatever is at FILE without following it. Whatever is at
-# the temporary name (left by a crash, or planted) is removed first, and noclobber makes the creation
-# fail rather than write anywhere else.
-replace_file () {
-  rm -f "$1.$$" && printf '%s\n' "$2" >"$1.$$" && mv -f "$1.$$" "$1"
-}
-
-log () {
-  {
-    if regular_file "$log_file"; then
-      [ "$(($(wc -c <"$log_file")))" -le "$LOG_MAX_BYTES" ] || mv -f "$log_file" "$log_file.1"
-    elif [ -e "$log_file" ] || [ -L "$log_file" ]; then
-      rm -f "$log_file" # a symlink (or a FIFO) at the log's name is removed, never written through
-    fi
-    [ -e "$log_file" ] || : >"$log_file"
-    regular_file "$log_file" &&
-      printf '%s %s[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${0##*/}" "${presence:-}" "$*" >>"$log_file"
-  } 2>/dev/null
-}
-
-# Reads the hook's JSON from stdin into hook_input. Reading with the read builtin, not cat, saves the
-# hook a fork.
-read_hook_input () {
+# Reads the first HOOK_HEAD_BYTES of the hook's JSON into hook_input. Claude Code puts the fields the
+# hooks use first (session_id, cwd, hook_event_name, tool_name, notification_type), and then a tool's
+# input or output, a prompt or the last message, which can run to megabytes: the read builtin would
+# take a system call per byte to get through them, head one fork. Claude Code takes a hook that leaves
+# the rest unread.
+read_hook_head () {
   hook_input=
-  if [ ! -t 0 ]; then
-    while IFS= read -r line || [ -n "$line" ]; do hook_input="$hook_input $line"; done 2>/dev/null
-  fi
+  [ -t 0 ] || hook_input=$(head -c "$HOOK_HEAD_BYTES" 2>/dev/null)
 }
 
 # hook_value: the string value of the top-level-looking key $1 in hook_input, without a JSON tool,
@@ -107,8 +83,8 @@ hook_field () {
 }
 
 # The presence of session $1 in the Claude Code `owner`: session_id (empty for the default session),
-# presence and its two files. The server takes 1 to 128 characters of [A-Za-z0-9._:-]; an id that is
-# not of them, or too long to carry the owner's pid too, is the default session.
+# presence and the names of its files. The server takes 1 to 128 characters of [A-Za-z0-9._:-]; an
+# id that is not of them, or too long to carry the owner's pid too, is the default session.
 set_presence () {
   session_id=
   case $1 in
@@ -118,43 +94,85 @@ set_presence () {
   presence=$session_id:$owner
   pid_file=$state_dir/$presence.pid
   ending_file=$state_dir/$presence.ending
+  model_file=$state_dir/$presence.model
+  status_prefix=$state_dir/$presence.status.
 }
 
-# The presence a script argument names; fails unless that is a valid presence.
-set_presence_from_name () {
-  case $1 in *:*) ;; *) return 1 ;; esac
-  owner=${1##*:}
-  case $owner in '' | *[!0-9]*) return 1 ;; esac
-  set_presence "${1%:*}"
-  [ "$presence" = "$1" ]
+# Records what a hook saw the session do, for the presence's loop to send: the status ($1), the tool
+# verb ($2; `=` for the one before) and the directory the session runs in ($3). Each record is a new
+# file named by status_key: the loop takes the newest, so the event Claude Code fired last wins even
+# when hooks run at once and finish in another order (parallel tool calls, a Notification beside a
+# tool's hooks). Written in one go and ended by a line `.`, which tells the loop it is whole.
+record_status () {
+  status_key || return 0
+  { printf '%s\n%s\n%s\n.\n' "$1" "$2" "$3" >"$status_prefix$status_key"; } 2>/dev/null
 }
 
-# Reads the hook's JSON and sets the presence of its session in the Claude Code that runs the hook.
-read_hook_presence () {
-  read_hook_input
-  hook_field session_id
-  find_owner
-  set_presence "$hook_value"
+# status_key: TIME.PID of the process Claude Code started for this hook (find_owner's spawned): its
+# start time in clock ticks since boot where /proc tells it (no fork), the current second elsewhere;
+# the pid, which the kernel hands out in increasing order, orders processes started in the same tick.
+status_key () {
+  if [ "$proc_source" = procfs ]; then
+    [ -n "$spawned_start" ] || { proc_info "$spawned" && spawned_start=$proc_start; } || return 1
+    status_key=$spawned_start.$spawned
+  else
+    status_key=$(date +%s).$spawned
+  fi
+}
+
+# Whether $1 is a status record of the presence, named as status_key names them; sets record_time
+# and record_pid. Other names under the same prefix belong to other presences.
+status_record () {
+  record_key=${1#"$status_prefix"}
+  record_time=${record_key%.*}
+  record_pid=${record_key#*.}
+  [ "$record_time.$record_pid" = "$record_key" ] || return 1
+  case $record_time in '' | *[!0-9]*) return 1 ;; esac
+  case $record_pid in '' | *[!0-9]*) return 1 ;; esac
+}
+
+# Whether the presence's pid file names its running loop; sets loop_pid. Where /proc tells it, the
+# start time written beside the pid must be the process's: no fork, and a reused pid never matches.
+presence_loop () {
+  regular_file "$pid_file" && { read -r loop_pid loop_start _ <"$pid_file"; } 2>/dev/null || return 1
+  case $loop_pid in '' | *[!0-9]*) return 1 ;; esac
+  if [ -n "$loop_start" ] && [ "$proc_source" = procfs ]; then
+    proc_info "$loop_pid" && [ "$proc_start" = "$loop_start" ] || return 1
+    case $proc_state in Z*) return 1 ;; esac
+  else
+    running_loop "$pid_file"
+  fi
+}
+
+# Wakes a loop to look at its files at once. SIGWINCH, whose default action is to do nothing: a loop
+# still starting, before its trap is set, is not killed by it.
+wake_loop () {
+  kill -WINCH "$1" 2>/dev/null
 }
 
 # How to look at other processes: /proc where there is one (no fork, which keeps the hook fast),
 # ps elsewhere (macOS).
 if [ -d /proc/1 ]; then proc_source=procfs; else proc_source='ps'; fi
 
-# proc_state, proc_ppid and proc_comm of a process; fails when there is none.
+# proc_state, proc_ppid and proc_comm of a process, and from /proc its start time (proc_start, in
+# clock ticks since boot: with the pid, it names one process for good); fails when there is none.
 proc_info () {
   if [ "$proc_source" = procfs ]; then
     { read -r proc_line <"/proc/$1/stat"; } 2>/dev/null || return 1
     proc_comm=${proc_line#*\(}
     proc_comm=${proc_comm%\)*}
-    proc_line=${proc_line##*\) }
+    # After the name: state, ppid, 17 fields, then the start time.
+    read -r proc_state proc_ppid _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ proc_start _ <<EOF
+${proc_line##*\) }
+EOF
   else
     proc_line=$(ps -o stat= -o ppid= -o comm= -p "$1" 2>/dev/null) && [ -n "$proc_line" ] || return 1
-  fi
-  read -r proc_state proc_ppid proc_rest <<EOF
+    read -r proc_state proc_ppid proc_comm <<EOF
 $proc_line
 EOF
-  [ "$proc_source" = procfs ] || proc_comm=${proc_rest##*/}
+    proc_comm=${proc_comm##*/}
+    proc_start=
+  fi
 }
 
 proc_args () {
@@ -168,12 +186,20 @@ proc_alive () {
 
 # Claude Code runs a hook through `sh -c`, and a shell that does not exec the script stays between
 # the two: the owner is the first ancestor that is not a shell (pid 1 too: Claude Code in a container).
+# The process below it on the way, which Claude Code started for this hook, is `spawned`.
 find_owner () {
   owner=$PPID
+  spawned=$$
+  spawned_start=
   for _ in 1 2 3; do
     proc_info "$owner" || return 0
     case ${proc_comm#-} in
-      sh | bash | dash | zsh | ksh | mksh | ash | busybox | fish) [ "$proc_ppid" -gt 0 ] && owner=$proc_ppid ;;
+      sh | bash | dash | zsh | ksh | mksh | ash | busybox | fish)
+        [ "$proc_ppid" -gt 0 ] || return 0
+        spawned=$owner
+        spawned_start=$proc_start
+        owner=$proc_ppid
+        ;;
       *) return 0 ;;
     esac
   done
@@ -197,62 +223,23 @@ running_loop () {
   return 1
 }
 
-# Ends a loop and whatever it is running (sleep, curl): it leads its own process group. Waits for
-# it, half a second at the most, so that no heartbeat of it can follow.
-kill_loop () {
-  kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
-  kill_wait=0
-  while proc_alive "$1" && [ "$kill_wait" -lt 50 ]; do
-    sleep 0.01
-    kill_wait=$((kill_wait + 1))
-  done
+# tool_verb: what a Claude Code tool does, in the words viewers may see (never its name, input or
+# output); sendable_verb: whether $1 is one of those words.
+set_tool_verb () {
+  case $1 in
+    Edit | Write | MultiEdit | NotebookEdit) tool_verb=editing ;;
+    Read | Glob | Grep | LS) tool_verb=reading ;;
+    Bash) tool_verb='running commands' ;;
+    WebFetch | WebSearch) tool_verb=browsing ;;
+    Task | Agent) tool_verb=delegating ;;
+    TodoWrite) tool_verb=planning ;;
+    *) tool_verb='using tools' ;;
+  esac
 }
 
-# Tells the loops of this Claude Code's sessions that ended by /clear or /resume to end now: their
-# successor has been heard, or none will come. Each sends its own stop (heartbeat-loop.sh, USR2).
-end_handovers () {
-  for file in "$state_dir"/*":$owner.ending" "$state_dir"/.*":$owner.ending"; do
-    running_loop "$file" && [ "$loop_pid" != "$$" ] && kill -USR2 "$loop_pid" 2>/dev/null
-  done
-}
-
-# Runs a command in its own session with none of the caller's stdio, so it outlives Claude Code's
-# hook and never holds its pipes open. macOS has no setsid(1); perl, which it ships, can do the same.
-detach () {
-  {
-    if command -v setsid >/dev/null 2>&1; then
-      exec setsid "$@"
-    elif command -v perl >/dev/null 2>&1; then
-      exec perl -MPOSIX -e 'POSIX::setsid(); exec @ARGV or exit 1' "$@"
-    else
-      trap '' HUP
-      exec "$@"
-    fi
-  } </dev/null >/dev/null 2>&1 &
-}
-
-# POSTs {"session_id": presence} to /api/live/ACTION, giving up after POST_TIMEOUT seconds. Quiet on
-# success; logs a failure, or a recovery, only when the outcome changes (last_post_ok), so a dead
-# server costs one line. The key reaches curl on stdin as a config line: it is never in any process's
-# command line. Every request names its presence: one without an id would stop every session.
-post () {
-  post_action=$1
-  post_result=$(printf 'header = "Authorization: Bearer %s"\n' "$CC_LIVE_API_KEY" |
-    curl -q -sS -K - --proto =http,https --connect-timeout "$POST_TIMEOUT" --max-time "$POST_TIMEOUT" \
-      -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-      --data "{\"session_id\":\"$presence\"}" "$endpoint/api/live/$post_action" 2>&1)
-  post_status=${post_result#"${post_result%???}"}
-  case $post_status in
-    2??)
-      [ "${last_post_ok:-1}" = 1 ] || log "$post_action works again"
-      last_post_ok=1
-      ;;
-    *)
-      post_error=${post_result%???}
-      post_error=${post_error%?}
-      [ "${last_post_ok:-1}" = 0 ] || log "$post_action failed: HTTP $post_status${post_error:+ ($post_error)}"
-      last_post_ok=0
-      return 1
-      ;;
+sendable_verb () {
+  case $1 in
+    editing | reading | 'running commands' | browsing | delegating | planning | 'using tools') ;;
+    *) return 1 ;;
   esac
 }

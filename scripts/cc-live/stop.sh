@@ -3,7 +3,7 @@
 # and the stop for it; other sessions and other Claude Codes on the same session stay live. Prints
 # nothing, exits 0 whatever happens, and sends nothing itself.
 case $0 in */*) cc_live_here=${0%/*} ;; *) cc_live_here=. ;; esac
-. "$cc_live_here/common.sh"
+. "$cc_live_here/session.sh"
 require_config
 read_hook_presence
 hook_field reason
@@ -12,14 +12,15 @@ case $hook_value in
     # Claude Code starts the next session in this process at once: the loop hands over to it rather
     # than going offline (heartbeat-loop.sh), woken so that its time to wait starts now.
     if regular_file "$pid_file" && mv -f "$pid_file" "$ending_file"; then
-      running_loop "$ending_file" && kill -USR1 "$loop_pid" 2>/dev/null
+      running_loop "$ending_file" && wake_loop "$loop_pid"
       exit 0
     fi
     ;;
 esac
 running_loop "$pid_file" && kill_loop "$loop_pid"
-# Also when the loop is too new to be recognised: it ends as soon as it finds itself unnamed.
-rm -f "$pid_file"
+# The pid file also when the loop is too new to be recognised: it ends as soon as it finds itself
+# unnamed.
+forget_presence "$pid_file"
 # The sessions this process left by /clear or /resume will have no successor now.
 end_handovers
 # Claude Code gives all SessionEnd hooks 1.5 s together and may exit right after: the stop request

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { Worker } from 'node:worker_threads'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
@@ -12,6 +11,7 @@ import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { wsUrl } from '../helpers/viewer.js'
 import type { LiveState } from '../../src/live-state.js'
+import { WorkerCrowd } from '../helpers/worker-crowd.js'
 
 const VIEWERS = 2000
 const REQUESTS = 300
@@ -34,33 +34,13 @@ function heapAfterGc (): number {
 const MiB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 /** A crowd of viewers in a worker thread; see test/helpers/viewer-swarm.ts. */
-class Swarm {
-  readonly #worker: Worker
-
+class Swarm extends WorkerCrowd {
   constructor (app: FastifyInstance, count: number) {
-    this.#worker = new Worker(new URL('../helpers/viewer-swarm.ts', import.meta.url), {
-      workerData: { url: wsUrl(app), count, connectingAtOnce: 200 }
-    })
-    this.#worker.on('error', (error) => { throw error })
-  }
-
-  async #ask (command?: unknown): Promise<unknown> {
-    const answer = once(this.#worker, 'message')
-    if (command !== undefined) this.#worker.postMessage(command)
-    return (await answer)[0]
-  }
-
-  async connected (): Promise<void> {
-    await this.#ask()
+    super(new URL('../helpers/viewer-swarm.ts', import.meta.url), { url: wsUrl(app), count, connectingAtOnce: 200 })
   }
 
   async delivered (expect: number, final: string) {
-    return await this.#ask({ expect, final }) as { wrongCount: number, wrongLast: number }
-  }
-
-  async leave (): Promise<void> {
-    await this.#ask('leave')
-    await this.#worker.terminate()
+    return await this.ask({ expect, final }) as { wrongCount: number, wrongLast: number }
   }
 }
 

@@ -29,6 +29,8 @@ const BOUND_MS = 15_000
 interface ApiRequest {
   action: string
   sessionId: string | undefined
+  /** The body as the server parsed it, serialized again. */
+  body: string
 }
 
 /** cc-live listening on 127.0.0.1, with a WebSocket viewer and a record of the hooks' requests. */
@@ -38,7 +40,8 @@ async function ccLive (t: Test) {
   const arrivals = new EventEmitter()
   app.addHook('onResponse', async (request) => {
     if (!request.url.startsWith('/api/live/')) return
-    const apiRequest = { action: request.url.slice('/api/live/'.length), sessionId: (request.body as { session_id?: string } | undefined)?.session_id }
+    const body = request.body as { session_id?: string } | undefined
+    const apiRequest = { action: request.url.slice('/api/live/'.length), sessionId: body?.session_id, body: JSON.stringify(body ?? {}) }
     requests.push(apiRequest)
     arrivals.emit('request', apiRequest)
   })
@@ -79,11 +82,23 @@ const isHeartbeat = (request: ApiRequest): boolean => request.action === 'heartb
 const isStopOf = (sessionId: string | undefined) => (request: ApiRequest): boolean => request.action === 'stop' && request.sessionId === sessionId
 const isHeartbeatOf = (sessionId: string | undefined) => (request: ApiRequest): boolean => isHeartbeat(request) && request.sessionId === sessionId
 
-async function setUp (t: Test, api: FakeAnthropic) {
+/** What the owner shares in the tests that look at it, and the public name of the project directory. */
+const SHARE = 'model,project,tool'
+const PROJECT = 'demo'
+
+async function setUp (t: Test, api: FakeAnthropic, share?: string) {
   const service = await ccLive(t)
-  const home = await claudeHome(t, { apiUrl: api.url, ccLive: { endpoint: service.endpoint, apiKey: TEST_KEY, intervalSeconds: INTERVAL_SECONDS } })
+  const home = await claudeHome(t, {
+    apiUrl: api.url,
+    ccLive: { endpoint: service.endpoint, apiKey: TEST_KEY, intervalSeconds: INTERVAL_SECONDS, ...(share === undefined ? {} : { share, project: PROJECT }) }
+  })
   return { service, home }
 }
+
+/** The status of the one live session, as viewers see it. */
+const sessionStatus = (status: string) => (state: PublicState): boolean => state.sessions === 1 && state.activity[0]?.status === status
+/** A model's short name, as the hooks make it from the CLI's model id. */
+const MODEL_NAME = /^(Opus|Sonnet|Haiku) \d+(\.\d+)?$/
 
 /** An interactive session, ready for input, and the session id its first heartbeat carried. */
 async function startInteractive (t: Test, home: ClaudeHome, service: Awaited<ReturnType<typeof ccLive>>) {
@@ -109,28 +124,66 @@ if (claudeCodeMissing) {
   const api = await startFakeAnthropic()
   t.teardown(() => api.close())
 
-  t.test('an interactive session is live soon after it starts, through a permission prompt, and offline after /exit', async (t) => {
+  t.test('an interactive session: live and idle soon after it starts, working while a reply is held, idle after it, offline with lastSeen after /exit', async (t) => {
     const { service, home } = await setUp(t, api)
     const started = Date.now()
     const { claude, sessionId } = await startInteractive(t, home, service)
-    const { index } = await firstState(service.viewer, live, 'the session live')
+    const { index } = await firstState(service.viewer, sessionStatus('idle'), 'the session live and idle')
     t.comment(`live ${Date.now() - started} ms after the CLI was started`)
-    t.match(service.viewer.messages[index], { active: true, sessions: 1 })
+    t.match(service.viewer.messages[index], { active: true, status: 'idle', sessions: 1, lastSeen: null })
 
-    api.script('run a command', toolUse('Bash', { command: 'touch approved', description: 'Create a file' }), text('the command ran'))
-    await claude.line('run a command')
-    await claude.waitFor(PERMISSION_PROMPT, BOUND_MS)
-    await claude.approve(BOUND_MS)
-    await claude.waitFor('the command ran', BOUND_MS)
-    t.ok(existsSync(join(home.projectDir, 'approved')), 'the approved command ran')
-    t.same(service.viewer.messages.slice(index + 1), [], 'the session stayed live throughout')
+    const reply = held('the reply came')
+    api.script('a slow question', reply)
+    await claude.line('a slow question')
+    await within(reply.arrived, BOUND_MS, 'the turn to reach the API')
+    const { index: working } = await firstState(service.viewer, sessionStatus('working'), 'the session working', index)
+    reply.release()
+    await claude.waitFor('the reply came', BOUND_MS)
+    const { index: idle } = await firstState(service.viewer, sessionStatus('idle'), 'the session idle again', working)
+    t.match(service.viewer.messages[idle], { status: 'idle', activity: [{ status: 'idle' }] })
+    t.same(service.viewer.messages.slice(index).filter(offline), [], 'live throughout')
 
     const stop = service.nextRequests(isStopOf(sessionId))
     await claude.line('/exit')
     await claude.waitForExit(BOUND_MS)
-    await firstState(service.viewer, offline, 'the session offline', index)
+    const { state } = await firstState(service.viewer, offline, 'the session offline', idle)
+    t.match(state, { active: false, status: 'offline', activity: [], lastSeen: String }, 'offline, last seen when it ended')
+    t.ok(Date.parse(state.lastSeen ?? '') >= started, 'lastSeen is the moment the session ended')
     await within(stop, BOUND_MS, 'the stop')
     t.pass('SessionEnd sent the stop')
+  })
+
+  t.test('a tool that needs permission: waiting until approved, then working, then idle; only what CC_LIVE_SHARE names is sent', async (t) => {
+    const { service, home } = await setUp(t, api, SHARE)
+    const { claude } = await startInteractive(t, home, service)
+    const { index } = await firstState(service.viewer, sessionStatus('idle'), 'the session idle')
+
+    const reply = held('the command ran')
+    api.script('run a command', toolUse('Bash', { command: 'touch approved', description: 'Create a file' }), reply)
+    await claude.line('run a command')
+    await claude.waitFor(PERMISSION_PROMPT, BOUND_MS)
+    const { index: waiting, state } = await firstState(service.viewer, sessionStatus('waiting'), 'the session waiting for permission', index)
+    t.match(state.activity[0], { status: 'waiting', model: MODEL_NAME, project: PROJECT, tool: 'running commands' }, 'waiting to run a command')
+    t.notOk(existsSync(join(home.projectDir, 'approved')), 'nothing ran before the approval')
+
+    await claude.approve(BOUND_MS)
+    // The reply after the command is held: the turn goes on.
+    await within(reply.arrived, BOUND_MS, 'the command result to reach the API')
+    const { index: working } = await firstState(service.viewer, sessionStatus('working'), 'the session working once approved', waiting)
+    t.match(service.viewer.messages[working]?.activity[0], { status: 'working', tool: 'running commands' })
+    t.ok(existsSync(join(home.projectDir, 'approved')), 'the approved command ran')
+    reply.release()
+    await claude.waitFor('the command ran', BOUND_MS)
+    const { state: idle } = await firstState(service.viewer, sessionStatus('idle'), 'the session idle after its turn', working)
+    t.same(Object.keys(idle.activity[0] ?? {}).sort(), ['model', 'project', 'since', 'status'], 'idle: no tool')
+
+    for (const { body } of service.requests) {
+      for (const secret of [home.projectDir, 'touch approved', 'run a command', 'Bash', 'claude-']) {
+        t.notOk(body.includes(secret), `${JSON.stringify(secret)} was in no request`)
+      }
+    }
+    await claude.line('/exit')
+    await firstState(service.viewer, offline, 'the session offline after /exit', working)
   })
 
   t.test('claude -p is live while its turn runs and offline once it has exited', async (t) => {
@@ -140,8 +193,8 @@ if (claudeCodeMissing) {
     const heartbeat = service.nextRequests(isHeartbeat)
     const run = claudePrint(t, home, 'print mode, held')
     await within(reply.arrived, BOUND_MS, 'the turn to reach the API')
-    const { index } = await firstState(service.viewer, live, 'the session live during the turn')
-    t.match(service.viewer.messages[index], { active: true, sessions: 1 })
+    const { index } = await firstState(service.viewer, sessionStatus('working'), 'the session working during the turn')
+    t.match(service.viewer.messages[index], { active: true, status: 'working', sessions: 1 })
     const { sessionId } = await heartbeat
     const stop = service.nextRequests(isStopOf(sessionId))
     t.match(service.viewer.messages.at(-1), { active: true }, 'still live with the reply held')
@@ -166,8 +219,8 @@ if (claudeCodeMissing) {
     t.pass('the loop sent the stop, no SessionEnd having run')
   })
 
-  t.test('/clear inside a running session never shows viewers offline (issue 10 item 12)', async (t) => {
-    const { service, home } = await setUp(t, api)
+  t.test('/clear inside a running session never shows viewers offline (issue 10 item 12), and keeps the model', async (t) => {
+    const { service, home } = await setUp(t, api, 'model')
     const { claude, sessionId: first } = await startInteractive(t, home, service)
     const { index, state: before } = await firstState(service.viewer, live, 'the session live')
 
@@ -180,6 +233,10 @@ if (claudeCodeMissing) {
     const seen = service.viewer.messages.slice(index, settled + 1)
     t.same(seen.filter(offline), [], 'no offline while the same CLI runs')
     t.same(seen.map(({ since }) => since), seen.map(() => before.since), '`since` is the start of the process, not of the new session')
+    const model = before.activity[0]?.model
+    t.match(model, MODEL_NAME, 'the first session shows the model its SessionStart named')
+    t.same(seen.flatMap(({ activity }) => activity.map((entry) => entry.model)), seen.flatMap(({ activity }) => activity.map(() => model)),
+      'so does the session after /clear, whose SessionStart names none')
 
     await claude.line('/exit')
     await firstState(service.viewer, offline, 'the session offline after /exit', settled)
@@ -243,6 +300,42 @@ if (claudeCodeMissing) {
     t.comment(`claude -p hello, median of ${RUNS}: ${none.toFixed(0)} ms without hooks; ` +
       `SessionStart adds ${startAdds.toFixed(0)} ms, SessionStart + SessionEnd add ${bothAdd.toFixed(0)} ms ` +
       `(load average ${loadavg()[0]?.toFixed(1)})`)
+  })
+
+  t.test('the time the hooks add to each tool call (a comment, not a target)', async (t) => {
+    const service = await ccLive(t)
+    const ccLiveSettings = { endpoint: service.endpoint, apiKey: TEST_KEY, intervalSeconds: INTERVAL_SECONDS, share: SHARE, project: PROJECT }
+    const homes = {
+      none: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings, hooks: false }),
+      // What Claude Code itself takes to run a hook: PreToolUse and PostToolUse hooks that do nothing.
+      floor: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings, hooks: false }),
+      ccLive: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings })
+    }
+    const floorSettings = join(homes.floor.home, '.claude', 'settings.json')
+    const nothing = [{ hooks: [{ type: 'command', command: 'true' }] }]
+    await writeFile(floorSettings, JSON.stringify({ ...JSON.parse(await readFile(floorSettings, 'utf8')), hooks: { PreToolUse: nothing, PostToolUse: nothing } }))
+
+    const TOOL_CALLS = 8
+    const ROUNDS = 4
+    const times: Record<keyof typeof homes, number[]> = { none: [], floor: [], ccLive: [] }
+    // In turns, so the machine's drifting load hits each variant alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, home] of Object.entries(homes) as Array<[keyof typeof homes, ClaudeHome]>) {
+        const file = join(home.projectDir, 'notes.txt')
+        await writeFile(file, 'a note\n')
+        const reads = Array.from({ length: TOOL_CALLS }, () => toolUse('Read', { file_path: file }))
+        api.script(`read the notes ${round}`, reads[0]!, ...reads.slice(1), text('read them all'))
+        const before = api.toolCallMs.length
+        const { code, stdout } = await within(claudePrint(t, home, `read the notes ${round}`).exited, BOUND_MS, `claude -p (${name})`)
+        t.same({ code, stdout: stdout.trim() }, { code: 0, stdout: 'read them all' }, `${TOOL_CALLS} tool calls (${name})`)
+        times[name].push(...api.toolCallMs.slice(before))
+      }
+    }
+    const [none, floor, hooks] = [median(times.none), median(times.floor), median(times.ccLive)]
+    // Other work on the machine swamps differences this small: the load average says how much to trust them.
+    t.comment(`a Read tool call in claude -p, median of ${times.none.length}: ${none.toFixed(1)} ms without hooks; ` +
+      `PreToolUse and PostToolUse add ${(hooks - none).toFixed(1)} ms running event.sh, ` +
+      `${(floor - none).toFixed(1)} ms running hooks that do nothing (load average ${loadavg()[0]?.toFixed(1)})`)
   })
 
   t.test('the CLI called nothing the fake API does not know', async (t) => {

@@ -7,11 +7,13 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
-const COMMON = fileURLToPath(new URL('../../scripts/cc-live/common.sh', import.meta.url))
+const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live', import.meta.url))
+/** Sources every library the scripts use: common.sh (through session.sh), session.sh and share.sh. */
+const LIBRARIES = `cc_live_here=${SCRIPTS}; . "$cc_live_here/session.sh"; . "$cc_live_here/share.sh"`
 
-/** Runs a snippet of sh with common.sh sourced; stdin is the input, or /dev/null for null. */
+/** Runs a snippet of sh with the libraries sourced; stdin is the input, or /dev/null for null. */
 function shell (snippet: string, input: string | null = null): string {
-  const result = spawnSync('sh', ['-c', `. "$0"; state_dir=/state; ${snippet}`, COMMON], {
+  const result = spawnSync('sh', ['-c', `${LIBRARIES}; state_dir=/state; ${snippet}`], {
     encoding: 'utf8',
     ...(input === null ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input })
   })
@@ -106,13 +108,13 @@ t.test('ps tells the same as /proc: parent, name, arguments, and an unreaped chi
 
 t.test("the owner is the hook's first ancestor that is not a shell: Claude Code, past its `sh -c`", async (t) => {
   t.equal(shell('find_owner; echo "$owner"'), `${process.pid}\n`, 'run by this process directly')
-  const nested = spawnSync('sh', ['-c', 'sh -c \'. "$1"; find_owner; echo "$owner"\' sh "$0"; true', COMMON], { encoding: 'utf8' })
+  const nested = spawnSync('sh', ['-c', 'sh -c \'. "$1/common.sh"; find_owner; echo "$owner"\' sh "$0"; true', SCRIPTS], { encoding: 'utf8' })
   t.equal(nested.stdout, `${process.pid}\n`, 'through a shell that stays in between')
 })
 
-/** Runs a snippet with common.sh sourced in the given shell, with a time limit: a write that blocks fails. */
+/** Runs a snippet with the libraries sourced in the given shell, with a time limit: a write that blocks fails. */
 function inShell (shell: string, snippet: string, env: Record<string, string> = {}): string {
-  const result = spawnSync(shell, ['-c', `. "$0"; ${snippet}`, COMMON], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 5000 })
+  const result = spawnSync(shell, ['-c', `${LIBRARIES}; ${snippet}`], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 5000 })
   if (result.status !== 0 || result.stderr !== '') throw new Error(`${shell} failed (${result.status ?? result.signal}): ${result.stderr}`)
   return result.stdout
 }
@@ -169,4 +171,163 @@ t.test('what the hooks write never goes through a symlink or into a FIFO planted
     }
     t.same(readdirSync(state).sort(), ['a.pid', 'b.pid', 'c.pid', 'cc-live.log', 'd.pid', 'e.pid', 'f.pid'], `${shell}: no temporary file left`)
   }
+})
+
+t.test('a model id becomes a short public name, or none: an odd string is never passed on', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['claude-opus-4-8[1m]', 'Opus 4.8'],
+    ['claude-opus-5-5', 'Opus 5.5'],
+    ['claude-sonnet-4-5-20250929', 'Sonnet 4.5'],
+    ['claude-sonnet-4-20250514', 'Sonnet 4'],
+    ['claude-haiku-4-5', 'Haiku 4.5'],
+    ['claude-opus-4-1-20250805', 'Opus 4.1'],
+    ['claude-3-5-sonnet-20241022', 'Sonnet 3.5'],
+    ['claude-3-opus-20240229', 'Opus 3'],
+    ['claude-3-5-haiku-latest', 'Haiku 3.5'],
+    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'Sonnet 4.5'],
+    ['anthropic.claude-3-5-sonnet-20241022-v2:0', 'Sonnet 3.5'],
+    ['claude-sonnet-4-5@20250929', 'Sonnet 4.5'],
+    ['claude-opus-4-10', 'Opus 4.10'],
+    ['opus', ''],
+    ['claude-fake', ''],
+    ['claude-opus-4-6-fast', ''],
+    ['claude-opus-x', ''],
+    ['claude-opus-4-8 rm -rf', ''],
+    ['gpt-4o', ''],
+    ['', '']
+  ]
+  for (const shell of SHELLS) {
+    for (const [id, name] of cases) {
+      t.equal(inShell(shell, 'set_model_name "$ID"; printf %s "$model_name"', { ID: id }), name, `${shell}: ${JSON.stringify(id)}`)
+    }
+  }
+})
+
+t.test('a public name is what the server takes: 1 to 48 printable characters, no space at either end', async (t) => {
+  const cases: Array<[string, string, boolean]> = [
+    ['a plain name', 'blog', true],
+    ['spaces and punctuation inside', 'my "blog" & co.', true],
+    ['48 ASCII characters', 'b'.repeat(48), true],
+    ['49 ASCII characters', 'b'.repeat(49), false],
+    ['48 characters, not ASCII', 'é'.repeat(48), true],
+    ['49 characters, not ASCII', 'é'.repeat(49), false],
+    ['CJK', '你好世界', true],
+    ['an emoji', 'blog 🚀', true],
+    ['empty', '', false],
+    ['a space first', ' blog', false],
+    ['a space last', 'blog ', false],
+    ['a no-break space last', 'blog\u00a0', false],
+    ['a tab inside', 'bl\tog', false],
+    ['a newline inside', 'bl\nog', false],
+    ['DEL', 'bl\u007fog', false],
+    ['a C1 control', 'bl\u0085og', false],
+    ['a bidi override', 'bl\u202eog', false],
+    ['a zero-width space', 'bl\u200bog', false],
+    ['a line separator', 'bl\u2028og', false],
+    ['a private-use character', 'bl\ue000og', false],
+    ['an unassigned code point', 'bl\u0378og', false]
+  ]
+  for (const shell of SHELLS) {
+    for (const [what, name, accepted] of cases) {
+      t.equal(inShell(shell, 'LC_ALL=C; public_name "$NAME" && echo yes || echo no', { NAME: name }), accepted ? 'yes\n' : 'no\n', `${shell}: ${what}`)
+    }
+  }
+  // Without perl, only ASCII is checked, and so only ASCII is sent.
+  const bin = mkdtempSync(join(tmpdir(), 'cc-live-noperl-'))
+  t.teardown(() => rmSync(bin, { recursive: true, force: true }))
+  symlinkSync(spawnSync('sh', ['-c', 'command -v dash'], { encoding: 'utf8' }).stdout.trim(), join(bin, 'sh'))
+  const noPerl = (name: string): string => inShell('sh', 'LC_ALL=C; public_name "$NAME" && echo yes || echo no', { NAME: name, PATH: bin })
+  t.equal(noPerl('blog'), 'yes\n', 'without perl: ASCII is sent')
+  t.equal(noPerl('café'), 'no\n', 'without perl: anything else is not')
+})
+
+t.test('the projects file: the first line whose path or pattern matches the directory or one above it names it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-live-projects-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'projects')
+  const projectOf = (lines: string, cwd: string): string => {
+    writeFileSync(file, lines)
+    return inShell('dash', 'LC_ALL=C; projects_file=$FILE; set_project_name "$CWD"; printf %s "$project_name"', { FILE: file, CWD: cwd, HOME: '/home/dev' })
+  }
+  const cases: Array<[string, string, string, string]> = [
+    ['the directory itself', '/home/dev/blog = blog\n', '/home/dev/blog', 'blog'],
+    ['a directory below it', '/home/dev/blog = blog\n', '/home/dev/blog/src/app', 'blog'],
+    ['not a directory whose name only begins the same', '/home/dev/blog = blog\n', '/home/dev/blog-old', ''],
+    ['~/ is HOME', '~/blog = blog\n', '/home/dev/blog', 'blog'],
+    ['~ alone is HOME', '~ = home\n', '/home/dev/anything', 'home'],
+    ['a trailing slash', '/home/dev/blog/ = blog\n', '/home/dev/blog', 'blog'],
+    ['a pattern', '/home/*/b?og = blog\n', '/home/dev/blog', 'blog'],
+    ['* matches across /', '/home/*/blog = blog\n', '/home/a/b/blog', 'blog'],
+    ['the first match wins', '/home/dev/* = hidden\n/home/dev/blog = blog\n', '/home/dev/blog', ''],
+    ['a specific line first', '/home/dev/blog = blog\n/home/dev/* = hidden\n', '/home/dev/blog', 'blog'],
+    ['hidden', '/home/dev/blog = hidden\n', '/home/dev/blog', ''],
+    ['comments, blank lines, spaces and tabs', '# mine\n\n  \t/home/dev/blog\t=   my blog  \n', '/home/dev/blog', 'my blog'],
+    ['a comment is no rule', '# /home/dev/blog = blog\n', '/home/dev/blog', ''],
+    ['a line without =', '/home/dev/blog\n', '/home/dev/blog', ''],
+    ['a line without a path', '= blog\n', '/home/dev/blog', ''],
+    ['a name that cannot be sent stops the search', '/home/dev/blog = b\u202elog\n/home/dev = dev\n', '/home/dev/blog', ''],
+    ['an empty name', '/home/dev/blog =\n', '/home/dev/blog', ''],
+    ['no final newline', '/home/dev/blog = blog', '/home/dev/blog', 'blog'],
+    ['CRLF lines', '/home/dev/blog = blog\r\n', '/home/dev/blog', 'blog'],
+    ['unmapped', '/home/dev/other = other\n', '/home/dev/blog', ''],
+    ['no directory known', '/home/dev/blog = blog\n', '', '']
+  ]
+  for (const [what, lines, cwd, name] of cases) t.equal(projectOf(lines, cwd), name, what)
+  t.equal(inShell('dash', 'projects_file=$FILE; set_project_name /home/dev/blog; printf %s "$project_name"', { FILE: join(dir, 'missing') }), '', 'no projects file')
+  mkdirSync(join(dir, 'a-directory'))
+  t.equal(inShell('dash', 'projects_file=$FILE; set_project_name /home/dev/blog; printf %s "$project_name"', { FILE: join(dir, 'a-directory') }), '',
+    'a projects file that is no regular file is not read')
+})
+
+t.test('CC_LIVE_SHARE: a comma-separated list of model, project and tool; anything else is named, and shares nothing', async (t) => {
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, 'model= project= tool= unknown='],
+    ['', 'model= project= tool= unknown='],
+    ['model,project,tool', 'model=1 project=1 tool=1 unknown='],
+    [' tool , model ', 'model=1 project= tool=1 unknown='],
+    ['project,,', 'model= project=1 tool= unknown='],
+    ['Model,all,tools', 'model= project= tool= unknown=Model, all, tools'],
+    ['*', 'model= project= tool= unknown=*']
+  ]
+  for (const [share, expected] of cases) {
+    const env: Record<string, string> = share === undefined ? {} : { CC_LIVE_SHARE: share }
+    t.equal(inShell('dash', 'read_share; printf "model=%s project=%s tool=%s unknown=%s" "$share_model" "$share_project" "$share_tool" "$share_unknown"', env),
+      expected, JSON.stringify(share ?? '(unset)'))
+  }
+})
+
+t.test('a tool is a verb from a fixed list; a name goes into JSON escaped', async (t) => {
+  const verbs: Array<[string, string]> = [
+    ['Edit', 'editing'], ['Write', 'editing'], ['MultiEdit', 'editing'], ['NotebookEdit', 'editing'],
+    ['Read', 'reading'], ['Glob', 'reading'], ['Grep', 'reading'], ['LS', 'reading'],
+    ['Bash', 'running commands'], ['WebFetch', 'browsing'], ['WebSearch', 'browsing'],
+    ['Task', 'delegating'], ['Agent', 'delegating'], ['TodoWrite', 'planning'],
+    ['mcp__github__create_issue', 'using tools'], ['BashOutput', 'using tools'], ['', 'using tools']
+  ]
+  for (const [tool, verb] of verbs) {
+    t.equal(inShell('dash', 'set_tool_verb "$TOOL"; sendable_verb "$tool_verb" && printf %s "$tool_verb"', { TOOL: tool }), verb, `${tool || '(none)'} → ${verb}`)
+  }
+  t.equal(inShell('dash', 'sendable_verb Bash || echo no'), 'no\n', 'a tool name is no verb')
+  for (const shell of SHELLS) {
+    t.equal(inShell(shell, 'json_escape "$NAME"; printf %s "$json_value"', { NAME: 'a "b" c\\d\\\\' }), 'a \\"b\\" c\\\\d\\\\\\\\', `${shell}: quotes and backslashes`)
+  }
+})
+
+t.test('the newest status record is the one of the hook Claude Code started last, whatever order they were written in', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-live-records-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const record = (name: string, content: string): void => writeFileSync(join(dir, `s:1.status.${name}`), content)
+  record('100.900', 'working\nediting\n/a\n.\n')
+  record('101.5', 'idle\n\n/b\n.\n')
+  record('101.7', 'waiting\nrunning commands\n/c\n.\n')
+  record('102.3', 'working\n') // still being written
+  record('99.1000', 'working\nreading\n/d\n.\n')
+  record('x.1', 'idle\n\n/e\n.\n') // not a record's name
+  const newest = (prune: string): string => inShell('dash', `state_dir=$DIR; owner=1; set_presence s; newest_status ${prune}; printf '%s|%s|%s|%s' "\${newest##*/}" "$newest_status" "$newest_tool" "$newest_cwd"`, { DIR: dir })
+  t.equal(newest(''), 's:1.status.101.7|waiting|running commands|/c', 'the latest start time, then the highest pid; one being written is passed over')
+  t.same(readdirSync(dir).length, 6, 'nothing removed unless asked')
+  t.equal(newest('4'), 's:1.status.101.7|waiting|running commands|/c', 'the same when asked to remove four or more older ones')
+  t.same(readdirSync(dir).length, 6, 'of which there are three: nothing removed')
+  t.equal(newest('3'), 's:1.status.101.7|waiting|running commands|/c', 'the same when asked to remove three or more')
+  t.same(readdirSync(dir).sort(), ['s:1.status.101.7', 's:1.status.102.3', 's:1.status.x.1'], 'the older ones are removed, the unfinished one and other names kept')
 })

@@ -8,10 +8,21 @@ import t, { type Test } from 'tap'
 
 const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live', import.meta.url))
 
-const ours = (scripts = SCRIPTS, quote = '') => ({
-  SessionStart: { hooks: [{ type: 'command', command: `${quote}${scripts}/start.sh${quote}`, timeout: 10 }] },
-  SessionEnd: { hooks: [{ type: 'command', command: `${quote}${scripts}/stop.sh${quote}`, timeout: 10 }] }
-})
+/** The events event.sh handles, in the order install.sh adds them. */
+const STATUS_EVENTS = ['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'Stop', 'StopFailure', 'SubagentStart', 'PreCompact']
+
+/** The group install.sh adds for each event. */
+const ours = (scripts = SCRIPTS, quote = ''): Record<string, { hooks: Array<{ type: string, command: string, timeout: number }> }> => {
+  const entry = (script: string) => ({ hooks: [{ type: 'command', command: `${quote}${scripts}/${script}${quote}`, timeout: 5 }] })
+  return {
+    SessionStart: entry('start.sh'),
+    SessionEnd: entry('stop.sh'),
+    ...Object.fromEntries(STATUS_EVENTS.map((event) => [event, entry('event.sh')]))
+  }
+}
+
+/** Our groups as the only entries of each event's list. */
+const onlyOurs = (scripts = SCRIPTS, quote = '') => Object.fromEntries(Object.entries(ours(scripts, quote)).map(([event, group]) => [event, [group]]))
 
 /** Settings a Claude Code user already has: hooks of their own for the same events and others. */
 const EXISTING = {
@@ -50,11 +61,13 @@ t.test('install and uninstall round trip keeps every other setting and hook', as
   t.same(readJson(file), {
     ...EXISTING,
     hooks: {
-      ...EXISTING.hooks,
+      ...onlyOurs(),
       SessionStart: [...EXISTING.hooks.SessionStart, ours().SessionStart],
-      SessionEnd: [...EXISTING.hooks.SessionEnd, ours().SessionEnd]
+      SessionEnd: [...EXISTING.hooks.SessionEnd, ours().SessionEnd],
+      PreToolUse: [...EXISTING.hooks.PreToolUse, ours().PreToolUse]
     }
-  }, 'our hooks come after the ones already there')
+  }, 'our hooks come after the ones already there, one for every event')
+  t.same(Object.values(ours()).map((group) => group.hooks[0]!.timeout), Object.values(ours()).map(() => 5), 'each with a short timeout')
   t.equal(readFileSync(`${file}.cc-live.bak`, 'utf8'), original, 'the backup is the file as it was')
   t.equal(statSync(file).mode & 0o777, 0o640, 'the mode is kept')
 
@@ -75,7 +88,7 @@ t.test("without an argument it edits Claude Code's user settings, creating them 
   const dir = await home(t)
   const file = join(dir, '.claude', 'settings.json')
   t.equal(install([], { HOME: dir, CLAUDE_CONFIG_DIR: undefined }).status, 0)
-  t.same(readJson(file), { hooks: { SessionStart: [ours().SessionStart], SessionEnd: [ours().SessionEnd] } })
+  t.same(readJson(file), { hooks: onlyOurs() })
   t.notOk(existsSync(`${file}.cc-live.bak`), 'nothing to back up')
   t.equal(install(['--uninstall'], { HOME: dir, CLAUDE_CONFIG_DIR: undefined }).status, 0)
   t.same(readJson(file), {}, 'what install created is gone again')
@@ -113,8 +126,8 @@ t.test('scripts in a directory with a space get a quoted command that the shell 
   const file = join(dir, 'settings.json')
   t.equal(install([file], {}, join(scripts, 'install.sh')).status, 0)
   const settings = readJson(file) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> }
-  t.same(settings.hooks, { SessionStart: [ours(scripts, "'").SessionStart], SessionEnd: [ours(scripts, "'").SessionEnd] })
-  for (const event of ['SessionStart', 'SessionEnd']) {
+  t.same(settings.hooks, onlyOurs(scripts, "'"))
+  for (const event of ['SessionStart', 'SessionEnd', 'PreToolUse']) {
     const command = settings.hooks[event]![0]!.hooks[0]!.command
     const run = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { PATH: process.env.PATH }, input: '' })
     t.equal(run.status, 0, `${event}: sh -c runs ${command}`)
@@ -135,6 +148,36 @@ t.test('without python3 it prints the snippet to paste and changes nothing', asy
   t.match(result.stdout, 'python3 is not available')
   t.equal(readFileSync(file, 'utf8'), '{}', 'untouched')
   const snippet = result.stdout.slice(result.stdout.indexOf('"SessionStart"'))
-  t.same(JSON.parse(`{${snippet}}`), { SessionStart: [ours().SessionStart], SessionEnd: [ours().SessionEnd] },
-    'the snippet is the JSON install would have added')
+  t.same(JSON.parse(`{${snippet}}`), onlyOurs(), 'the snippet is the JSON install would have added')
+  const check = install(['--check', file], { PATH: bin })
+  t.equal(check.status, 3, '--check cannot tell without python3')
+  t.match(check.stderr, 'python3 is not available')
+})
+
+t.test('--check: 0 when every hook is there, 1 naming the events without one; it changes nothing', async (t) => {
+  const file = join(await home(t), 'settings.json')
+  const missingFile = install(['--check', file])
+  t.equal(missingFile.status, 1, 'no settings file')
+  t.match(missingFile.stderr, 'no cc-live hook is installed')
+  t.notOk(existsSync(file), 'and none is made')
+
+  // What an install before the status hooks left: SessionStart and SessionEnd only.
+  const before = { hooks: { SessionStart: [ours().SessionStart], SessionEnd: [ours().SessionEnd] } }
+  writeFileSync(file, JSON.stringify(before))
+  const partial = install(['--check', file])
+  t.equal(partial.status, 1, 'only some hooks')
+  t.match(partial.stderr, `cc-live hooks missing for ${STATUS_EVENTS.join(', ')}`)
+  t.same(readJson(file), before, 'unchanged')
+
+  t.equal(install([file]).status, 0, 'install adds the missing ones')
+  t.same(readJson(file), { hooks: onlyOurs() }, 'each once')
+  const complete = install(['--check', file])
+  t.equal(complete.status, 0, 'all there')
+  t.match(complete.stdout, `cc-live hooks installed for all ${STATUS_EVENTS.length + 2} events`)
+
+  writeFileSync(file, '{"hooks": []}')
+  const broken = install(['--check', file])
+  t.equal(broken.status, 1, 'settings not in the form Claude Code uses')
+  t.match(broken.stderr, '"hooks" is not in the form Claude Code uses')
+  t.notMatch(broken.stderr, 'nothing changed', '--check never changes anything, and does not say it')
 })

@@ -1,336 +1,28 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once, EventEmitter } from 'node:events'
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { lstatSync, readdirSync, statSync } from 'node:fs'
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
-import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import type { PublicState } from '../../src/public-state.js'
-import { TEST_ENV, TEST_KEY } from '../helpers/app.js'
+import t from 'tap'
+import { TEST_KEY } from '../helpers/app.js'
+import {
+  assertQuiet, continueStart, eventually, INTERVAL_SECONDS, isHeartbeatOf, laptop, ownClaudeCode, readProc, readText,
+  running, SESSION_A, SESSION_B, SESSION_C, sessionEnd, sessionStart, startServer, TTL_SECONDS, type ApiRequest
+} from '../helpers/hooks.js'
 import { freePort } from '../helpers/ports.js'
 import { IS_OFFLINE } from '../helpers/states.js'
 
-const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live/', import.meta.url))
-const INTERVAL_SECONDS = 0.2
-const TTL_SECONDS = 1
+/** The hooks of a session's life: SessionStart (start.sh) and SessionEnd (stop.sh), and the loop between. */
+
 const HOOK_BUDGET_MS = 200
 /** How long a session ended by /clear or /resume waits for the next one (HANDOVER_SECONDS in common.sh). */
 const HANDOVER_SECONDS = 10
 
-/**
- * Claude Code, as far as hooks can tell: a long-lived process that runs each hook command through
- * `sh -c` with the hook's JSON on stdin, and counts a hook as done when its stdout and stderr
- * close. It runs one hook per line on its stdin, in the environment the line gives (the user's),
- * and answers with one JSON line per hook.
- */
-const CLAUDE_CODE = `
-const { spawn } = require('node:child_process')
-require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const { command, input, env } = JSON.parse(line)
-  const started = process.hrtime.bigint()
-  const hook = spawn('sh', ['-c', command], { env, stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
-  let stdout = 0
-  let stderr = ''
-  hook.stdout.on('data', (chunk) => { stdout += chunk.length })
-  hook.stderr.on('data', (chunk) => { stderr += chunk })
-  if (input !== null) {
-    // A hook may exit without reading its input (no configuration): that EPIPE is no failure.
-    hook.stdin.on('error', () => {})
-    hook.stdin.end(input)
-  }
-  hook.on('close', (code) => {
-    const ms = Number(process.hrtime.bigint() - started) / 1e6
-    process.stdout.write(JSON.stringify({ code, ms, stdout, stderr }) + '\\n')
-  })
-})
-`
-
-interface HookRun {
-  code: number
-  ms: number
-  /** Bytes the hook wrote to stdout. */
-  stdout: number
-  stderr: string
-}
-
-/** The environment without the variables given as undefined. */
-function environment (variables: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined))
-}
-
-class ClaudeCode {
-  readonly child: ChildProcess
-  readonly #replies: AsyncIterator<string>
-
-  constructor () {
-    // Without tap's loaders, which would slow the start-up.
-    const env = environment({ ...process.env, NODE_OPTIONS: undefined })
-    this.child = spawn(process.execPath, ['-e', CLAUDE_CODE], { env, stdio: ['pipe', 'pipe', 'inherit'] })
-    this.#replies = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]()
-  }
-
-  get pid (): number {
-    return this.child.pid!
-  }
-
-  async run (script: 'start.sh' | 'stop.sh', input: string | null, env: Record<string, string>): Promise<HookRun> {
-    this.child.stdin!.write(JSON.stringify({ command: join(SCRIPTS, script), input, env }) + '\n')
-    const reply = await this.#replies.next()
-    if (reply.done === true) throw new Error('the Claude Code stand-in exited')
-    return JSON.parse(reply.value)
-  }
-
-  async kill (): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    const exited = once(this.child, 'exit')
-    this.child.kill('SIGKILL')
-    await exited
-  }
-}
-
-/** The Claude Code that tests share unless they need one of their own: each costs a Node.js start-up. */
-const sharedClaudeCode = new ClaudeCode()
-t.teardown(() => sharedClaudeCode.kill())
 // Real processes waiting on real ones, and one test that waits out the handover bound: with other
 // files running beside it, this file can take longer than tap's default 30 s.
 t.setTimeout(120_000)
-
-/** A Claude Code of the test's own, killed when the test ends. */
-function ownClaudeCode (t: Test): ClaudeCode {
-  const claudeCode = new ClaudeCode()
-  t.teardown(() => claudeCode.kill())
-  return claudeCode
-}
-
-/** The JSON Claude Code gives a hook on stdin. */
-const hookInput = (event: 'SessionStart' | 'SessionEnd', sessionId: string, detail: Record<string, string>): string =>
-  JSON.stringify({
-    session_id: sessionId,
-    transcript_path: `/home/dev/.claude/projects/-home-dev-blog/${sessionId}.jsonl`,
-    cwd: '/home/dev/blog',
-    hook_event_name: event,
-    ...detail
-  })
-/** SessionStart: `source` is startup, resume, clear or compact; only an interactive start or `-p` names the model. */
-const sessionStart = (sessionId: string, source = 'startup', model: string | null = 'claude-opus-4-8[1m]'): string =>
-  hookInput('SessionStart', sessionId, model === null ? { source } : { source, model })
-/** SessionEnd: `reason` is prompt_input_exit (interactive), other (`-p`), clear, resume or logout. */
-const sessionEnd = (sessionId: string, reason = 'prompt_input_exit'): string => hookInput('SessionEnd', sessionId, { reason })
-/** What `claude -p --continue` (or `--resume ID`) sends at its start: the session it continues, and no model. */
-const continueStart = (sessionId: string): string => sessionStart(sessionId, 'resume', null)
-
-const SESSION_A = '0f3b2c1e-7a4d-4e8b-9c2f-1d6e5a4b3c2a'
-const SESSION_B = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
-const SESSION_C = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a'
-
-/** Every process's command line, as `ps` would show it. */
-function commandLines (): Array<{ pid: number, args: string }> {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((pid) => ({
-    pid: Number(pid),
-    args: readProc(pid, 'cmdline').replaceAll('\0', ' ').trim()
-  }))
-}
-
-function readProc (pid: number | string, file: string): string {
-  return readText(`/proc/${pid}/${file}`)
-}
-
-/** A file's text, or '' when there is no such file (yet, or any more). */
-function readText (path: string): string {
-  try {
-    return readFileSync(path, 'latin1')
-  } catch {
-    return ''
-  }
-}
-
-function parentOf (pid: number): number {
-  return Number(readProc(pid, 'stat').replace(/^.*\) \S+ /, '').split(' ')[0])
-}
-
-/** A process that exists and has not exited (a zombie has). */
-function running (pid: number): boolean {
-  const stat = readProc(pid, 'stat')
-  return stat !== '' && !/^\S+ \(.*\) Z/.test(stat)
-}
-
-/**
- * Waits for a condition that no event announces, such as a process that is not our child
- * exiting, by looking again every 20 ms.
- */
-async function eventually (condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await delay(20)
-  }
-}
-
-function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-interface ApiRequest {
-  action: string
-  sessionId: string | undefined
-  statusCode: number
-}
-
-/**
- * A real cc-live listening on 127.0.0.1. When an API request arrives, while the curl that sent it
- * is still waiting for the answer, it looks at every process's command line for the key.
- */
-async function startServer (t: Test, ttlSeconds = TTL_SECONDS) {
-  const app = buildApp({ env: { ...TEST_ENV, CC_LIVE_TTL_SECONDS: String(ttlSeconds) } })
-  const requests = new EventEmitter()
-  const argv = { keySeen: false, curlSeen: false }
-  app.addHook('onRequest', async (request) => {
-    for (const { args } of commandLines()) {
-      if (args.includes(TEST_KEY)) argv.keySeen = true
-      if (args.startsWith('curl ') && args.includes(request.url)) argv.curlSeen = true
-    }
-  })
-  app.addHook('onResponse', async (request, reply) => {
-    if (!request.url.startsWith('/api/live/')) return
-    const body = request.body as { session_id?: string } | undefined
-    requests.emit('request', {
-      action: request.url.slice('/api/live/'.length),
-      sessionId: body?.session_id,
-      statusCode: reply.statusCode
-    })
-  })
-  t.teardown(() => app.close())
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
-
-  const state = (): PublicState => app.liveState.snapshot.state
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    argv,
-    state,
-    /** Resolves with the state once it satisfies the predicate: at once, or at a later change. */
-    whenState (predicate: (state: PublicState) => boolean, timeoutMs = 3000): Promise<PublicState> {
-      let stop = (): void => {}
-      return within(new Promise<PublicState>((resolve) => {
-        const check = (): void => {
-          if (!predicate(state())) return
-          stop()
-          resolve(state())
-        }
-        stop = app.liveState.onChange(check)
-        check()
-      }), timeoutMs, 'a live state').finally(() => stop())
-    },
-    /** Every public state from now until the test ends, in order. */
-    watch (t: Test): PublicState[] {
-      const states: PublicState[] = []
-      t.teardown(app.liveState.onChange((snapshot) => { states.push(snapshot.state) }))
-      return states
-    },
-    /** Resolves with the next API request that satisfies the predicate. */
-    nextRequest (predicate: (request: ApiRequest) => boolean, timeoutMs = 3000): Promise<ApiRequest> {
-      let listener = (_request: ApiRequest): void => {}
-      return within(new Promise<ApiRequest>((resolve) => {
-        listener = (request) => { if (predicate(request)) resolve(request) }
-        requests.on('request', listener)
-      }), timeoutMs, 'an API request').finally(() => requests.off('request', listener))
-    },
-    requests
-  }
-}
-
-/** A laptop user: own HOME and state directory, the hooks' settings, and their Claude Code sessions. */
-async function laptop (t: Test, settings: Record<string, string | undefined>) {
-  const home = await mkdtemp(join(tmpdir(), 'cc-live-hooks-'))
-  const stateHome = join(home, 'state')
-  const env = environment({
-    ...process.env,
-    HOME: home,
-    XDG_STATE_HOME: stateHome,
-    CC_LIVE_API_KEY: TEST_KEY,
-    CC_LIVE_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
-    ...settings
-  })
-  // Processes this user's hooks left behind: they carry its state directory in their environment.
-  const leftovers = (): number[] => readdirSync('/proc').filter((name) => /^\d+$/.test(name))
-    .filter((pid) => readProc(pid, 'environ').split('\0').includes(`XDG_STATE_HOME=${stateHome}`))
-    .map(Number)
-  // A process in the middle of an exec shows no environment for a moment: kill until two looks
-  // in a row find nothing.
-  t.teardown(async () => {
-    for (let quiet = 0; quiet < 2;) {
-      const found = leftovers()
-      for (const pid of found) {
-        try { process.kill(pid, 'SIGKILL') } catch {}
-      }
-      quiet = found.length === 0 ? quiet + 1 : 0
-      await delay(20)
-    }
-    await rm(home, { recursive: true, force: true })
-  })
-  const stateDir = join(stateHome, 'cc-live')
-  return {
-    env,
-    home,
-    stateDir,
-    /** This user's hooks, as run by a Claude Code: the shared one unless the test brings its own. */
-    claudeCode: (claudeCode = sharedClaudeCode) => {
-      const run = (script: 'start.sh' | 'stop.sh', input: string | null): Promise<HookRun> => claudeCode.run(script, input, env)
-      return {
-        pid: claudeCode.pid,
-        run,
-        /**
-         * `/clear`, or `/resume` of another session, inside this running Claude Code: SessionEnd
-         * for the old id with that reason, then SessionStart for the new id with it as source.
-         */
-        switchSession: async (from: string, to: string, how: 'clear' | 'resume'): Promise<HookRun[]> =>
-          [await run('stop.sh', sessionEnd(from, how)), await run('start.sh', sessionStart(to, how))],
-        /** The id the server knows this Claude Code's session by: one per session per process. */
-        presence: (sessionId: string) => `${sessionId}:${claudeCode.pid}`,
-        kill: () => claudeCode.kill()
-      }
-    },
-    /**
-     * Heartbeat loops, not counting the subshells a loop forks for a moment (nor one that has
-     * exited since its command line was read, whose parent can no longer be told).
-     */
-    loops: () => {
-      const mine = new Set(leftovers())
-      const loops = commandLines().filter(({ pid, args }) => mine.has(pid) && args.includes('/heartbeat-loop.sh '))
-      const pids = new Set(loops.map(({ pid }) => pid))
-      return loops.filter(({ pid }) => {
-        const parent = parentOf(pid)
-        return parent !== 0 && !pids.has(parent)
-      })
-    },
-    /** The loops of a Claude Code session, whichever process runs it. */
-    loopsOf (sessionId: string): number[] {
-      return this.loops().filter(({ args }) => args.includes(`/heartbeat-loop.sh ${sessionId}`)).map(({ pid }) => pid)
-    },
-    /** The loop a presence's pid file names (0 when there is none). */
-    pidFile: (presence: string): number => Number(readText(join(stateDir, `${presence}.pid`)).trim()),
-    log: () => readText(join(stateDir, 'cc-live.log')),
-    leftovers
-  }
-}
-
-function assertQuiet (t: Test, run: HookRun, what: string): void {
-  t.equal(run.code, 0, `${what} exits 0`)
-  t.equal(run.stdout, 0, `${what} prints nothing to stdout`)
-  t.equal(run.stderr, '', `${what} prints nothing to stderr`)
-}
-
-const isHeartbeatOf = (sessionId: string | undefined) => (request: ApiRequest): boolean =>
-  request.action === 'heartbeat' && request.sessionId === sessionId
 
 t.test('two concurrent sessions stay live independently; each stop ends only its own', async (t) => {
   const server = await startServer(t)
@@ -544,7 +236,8 @@ t.test('resume and compact keep the one loop; a new Claude Code resuming the ses
   t.same(user.loops().map(({ pid }) => pid), [user.pidFile(second.presence(SESSION_A))], "one loop, the new Claude Code's")
   await server.nextRequest(isHeartbeatOf(second.presence(SESSION_A)))
   t.match(await server.whenState((state) => state.sessions === 1), { active: true }, 'the session is live, once')
-  t.same((await readdir(user.stateDir)).sort(), ['cc-live.log', `${second.presence(SESSION_A)}.pid`].sort(), "the crashed one's pid file is gone")
+  const survivor = second.presence(SESSION_A)
+  t.same(user.stateFiles(), [`${survivor}.model`, `${survivor}.pid`, `${survivor}.status`, 'cc-live.log'], "the crashed one's files are gone")
   await second.run('stop.sh', sessionEnd(SESSION_A))
   await server.whenState((state) => !state.active)
 })
@@ -722,7 +415,7 @@ t.test("a session without an id, from no stdin or input that is not the JSON, is
   t.same(requests.filter(({ sessionId }) => sessionId === undefined), [], 'no request without an id, which would stop every session')
 })
 
-t.test('stale pid files are swept, and a pid now used by another process is never taken for a loop', async (t) => {
+t.test('stale pid files and the records of gone Claude Codes are swept, and a pid now used by another process is never taken for a loop', async (t) => {
   const server = await startServer(t)
   const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint, CC_LIVE_INTERVAL_SECONDS: '0' })
   const claudeCode = user.claudeCode()
@@ -734,6 +427,9 @@ t.test('stale pid files are swept, and a pid now used by another process is neve
   await writeFile(join(user.stateDir, 'crashed:1.pid'), `${exited.pid}\n`)
   await writeFile(join(user.stateDir, 'cleared:1.ending'), `${exited.pid}\n`)
   await writeFile(join(user.stateDir, `half-claimed:1.pid.${exited.pid}`), '')
+  await writeFile(join(user.stateDir, `gone:${exited.pid}.model`), 'Opus 4.8\n')
+  await writeFile(join(user.stateDir, `gone:${exited.pid}.model.${exited.pid}`), '')
+  await writeFile(join(user.stateDir, `gone:${exited.pid}.status.123.456`), 'idle\n\n/home/dev/blog\n.\n')
   const rebooted = claudeCode.presence('rebooted')
   await writeFile(join(user.stateDir, `${rebooted}.pid`), `${bystander.pid}\n`)
 
@@ -743,7 +439,7 @@ t.test('stale pid files are swept, and a pid now used by another process is neve
   await server.nextRequest(isHeartbeatOf(rebooted))
   t.ok(running(bystander.pid!), 'so does start.sh, resuming that session')
   await eventually(() => !readdirSync(user.stateDir).includes('crashed:1.pid'), 'the stale files are swept')
-  t.same(readdirSync(user.stateDir).sort(), ['cc-live.log', `${rebooted}.pid`], 'only the live session is left')
+  t.same(user.stateFiles(), ['cc-live.log', `${rebooted}.model`, `${rebooted}.pid`, `${rebooted}.status`], 'only the live session is left')
   t.same(user.loops().map(({ pid }) => pid), [user.pidFile(rebooted)], 'its loop')
   t.match(user.log(), 'CC_LIVE_INTERVAL_SECONDS must be a positive number of seconds; using 30')
   await claudeCode.run('stop.sh', sessionEnd('rebooted'))

@@ -1,6 +1,4 @@
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Worker } from 'node:worker_threads'
 import t from 'tap'
 import type { PublicState } from '../../src/public-state.js'
 import type { SwarmReport } from '../helpers/reconnecting-swarm.js'
@@ -8,40 +6,21 @@ import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
 import { answeredState, apiCall, startReplicas } from '../helpers/replicas.js'
 import { startRoundRobinProxy } from '../helpers/round-robin-proxy.js'
 import type { ServerProcess } from '../helpers/server-process.js'
+import { WorkerCrowd } from '../helpers/worker-crowd.js'
 
 // A rolling deploy of three replicas under a crowd: the promise of replicas is that nobody notices.
 // Bounded for a 2-core machine shared with other work: 3000 viewers, three restarts, a heartbeat a second.
 const VIEWERS = 3000
 
 /** The crowd, in a worker thread; see test/helpers/reconnecting-swarm.ts. */
-class Swarm {
-  readonly #worker: Worker
-
+class Swarm extends WorkerCrowd {
   constructor (url: string) {
-    this.#worker = new Worker(new URL('../helpers/reconnecting-swarm.ts', import.meta.url), {
-      workerData: { url, count: VIEWERS, connectingAtOnce: 250 }
-    })
-    this.#worker.on('error', (error) => { throw error })
-  }
-
-  async #ask (command?: unknown): Promise<unknown> {
-    const answer = once(this.#worker, 'message')
-    if (command !== undefined) this.#worker.postMessage(command)
-    return (await answer)[0]
-  }
-
-  async connected (): Promise<void> {
-    await this.#ask()
+    super(new URL('../helpers/reconnecting-swarm.ts', import.meta.url), { url, count: VIEWERS, connectingAtOnce: 250 })
   }
 
   /** Once every viewer is connected and has seen `seq`: what they have seen so far. */
   async caughtUp (seq: number): Promise<SwarmReport> {
-    return await this.#ask({ until: seq }) as SwarmReport
-  }
-
-  async leave (): Promise<void> {
-    await this.#ask('leave')
-    await this.#worker.terminate()
+    return await this.ask({ until: seq }) as SwarmReport
   }
 }
 

@@ -55,6 +55,11 @@ export interface FakeAnthropic {
   script (marker: string, first: Reply, ...then: Reply[]): void
   /** Calls the fake does not know (method and path), which a newer CLI may make. */
   readonly unexpected: string[]
+  /**
+   * For each tool call, in order: the ms from the end of the reply that asked for it to the arrival
+   * of the request carrying its result. The CLI's own time per tool call, hooks included.
+   */
+  readonly toolCallMs: number[]
   close (): Promise<void>
 }
 
@@ -74,6 +79,9 @@ export async function startFakeAnthropic (): Promise<FakeAnthropic> {
   /** The rest of a script, by the id of the tool_use whose result will ask for it. */
   const continuations = new Map<string, Reply[]>()
   const unexpected: string[] = []
+  const toolCallMs: number[] = []
+  /** When the reply with each tool_use was sent in full, by the tool_use's id. */
+  const toolUseSent = new Map<string, bigint>()
   const heldOpen = new Set<ServerResponse>()
   let nextId = 0
 
@@ -85,6 +93,11 @@ export async function startFakeAnthropic (): Promise<FakeAnthropic> {
     if (last === undefined || (request.tools?.length ?? 0) === 0) return { reply: DEFAULT_REPLY, rest: [] }
     const content = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content
     for (const block of content) {
+      const sent = block.type === 'tool_result' && block.tool_use_id !== undefined ? toolUseSent.get(block.tool_use_id) : undefined
+      if (sent !== undefined) {
+        toolCallMs.push(Number(process.hrtime.bigint() - sent) / 1e6)
+        toolUseSent.delete(block.tool_use_id as string)
+      }
       const rest = block.type === 'tool_result' && block.tool_use_id !== undefined ? continuations.get(block.tool_use_id) : undefined
       if (rest !== undefined) {
         continuations.delete(block.tool_use_id as string)
@@ -117,8 +130,10 @@ export async function startFakeAnthropic (): Promise<FakeAnthropic> {
     const stopReason = block.type === 'tool_use' ? 'tool_use' : 'end_turn'
     const message = { id, type: 'message', role: 'assistant', model: body.model ?? 'claude-fake', stop_sequence: null }
     const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
+    const sent = (): void => { if (block.type === 'tool_use') toolUseSent.set(block.id as string, process.hrtime.bigint()) }
     if (body.stream !== true) {
       sendJson(response, { ...message, content: [block], stop_reason: stopReason, usage })
+      sent()
       return
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
@@ -137,6 +152,7 @@ export async function startFakeAnthropic (): Promise<FakeAnthropic> {
     event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 5 } })
     event('message_stop', {})
     response.end()
+    sent()
   }
 
   const server = createServer((request, response) => {
@@ -161,6 +177,7 @@ export async function startFakeAnthropic (): Promise<FakeAnthropic> {
     url: `http://127.0.0.1:${port}`,
     script: (marker, first, ...then) => { scripts.push({ marker, replies: [first, ...then] }) },
     unexpected,
+    toolCallMs,
     async close () {
       // A reply still held would keep its connection, and so close(), open for ever.
       for (const response of heldOpen) response.destroy()

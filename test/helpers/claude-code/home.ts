@@ -16,8 +16,11 @@ const FAKE_API_KEY = 'sk-ant-api03-cc-live-fake-key-for-offline-tests-0123456789
 export interface ClaudeHomeOptions {
   /** The fake Messages API's base URL. */
   apiUrl: string
-  /** The cc-live service the hooks post to, and how: these become the hooks' environment. */
-  ccLive: { endpoint: string, apiKey: string, intervalSeconds: number }
+  /**
+   * The cc-live service the hooks post to, and how: these become the hooks' environment. `share` is
+   * CC_LIVE_SHARE; `project` maps the project directory to that public name in the projects file.
+   */
+  ccLive: { endpoint: string, apiKey: string, intervalSeconds: number, share?: string, project?: string }
   /** Whether to install cc-live's hooks in the user settings, with scripts/cc-live/install.sh (default true). */
   hooks?: boolean
 }
@@ -63,7 +66,8 @@ export async function claudeHome (t: Test, { apiUrl, ccLive, hooks = true }: Cla
     NO_PROXY: '127.0.0.1,localhost',
     CC_LIVE_ENDPOINT: ccLive.endpoint,
     CC_LIVE_API_KEY: ccLive.apiKey,
-    CC_LIVE_INTERVAL_SECONDS: String(ccLive.intervalSeconds)
+    CC_LIVE_INTERVAL_SECONDS: String(ccLive.intervalSeconds),
+    ...(ccLive.share === undefined ? {} : { CC_LIVE_SHARE: ccLive.share })
   }
   t.teardown(async () => {
     await killLeftovers(xdg.XDG_STATE_HOME)
@@ -81,6 +85,10 @@ export async function claudeHome (t: Test, { apiUrl, ccLive, hooks = true }: Cla
   await mkdir(join(home, '.claude'))
   await writeFile(join(home, '.claude', 'settings.json'), JSON.stringify({ disableAutoMode: 'disable', permissions: { defaultMode: 'default' } }))
   if (hooks) await promisify(execFile)(INSTALL, [], { env })
+  if (ccLive.project !== undefined) {
+    await mkdir(join(xdg.XDG_CONFIG_HOME, 'cc-live'), { recursive: true })
+    await writeFile(join(xdg.XDG_CONFIG_HOME, 'cc-live', 'projects'), `${projectDir} = ${ccLive.project}\n`)
+  }
 
   const stateDir = join(xdg.XDG_STATE_HOME, 'cc-live')
   return {

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Claude Code hook for UserPromptSubmit, PreToolUse, PostToolUse, PostToolUseFailure,
+# PermissionRequest, Notification, Stop, StopFailure, SubagentStart and PreCompact: records what the
+# session is doing now and wakes its heartbeat loop, which sends it (heartbeat-loop.sh). Claude Code
+# waits for this hook on every tool call, so it does no network, forks once (head) and prints
+# nothing; it exits 0 whatever happens, and does nothing for a session without a running loop
+# (start.sh starts one).
+#
+#   working  a prompt was submitted; a tool is about to run, has run or has failed (which is also how
+#            a granted permission shows: Claude Code tells no hook before the tool is done); a
+#            subagent started; the context is being compacted;
+#   waiting  a tool waits for the owner's permission (PermissionRequest, which comes within 0.1 s of
+#            the tool's PreToolUse; Notification permission_prompt, seconds later, as a backstop) or
+#            an MCP server asks a question (Notification elicitation_dialog);
+#   idle     the turn has ended (Stop, StopFailure; Notification idle_prompt a minute later), and
+#            after a /compact (start.sh).
+# A prompt the owner denied stays waiting (Claude Code asks what to do instead, and tells no hook)
+# until the next prompt. Other events and notifications change nothing.
+case $0 in */*) cc_live_here=${0%/*} ;; *) cc_live_here=. ;; esac
+. "$cc_live_here/common.sh"
+configured || exit 0
+# No find(1) here, unlike require_config: start.sh found the directory private before it started the
+# loop this hook looks for, and only its owner can loosen it (or replace it, by owning its parent).
+[ -d "$state_dir" ] && [ ! -L "$state_dir" ] && [ -O "$state_dir" ] || exit 0
+
+read_hook_head
+hook_field hook_event_name
+tool_verb=
+case $hook_value in
+  UserPromptSubmit) status=working ;;
+  # One the owner asked for (/compact) is marked, for start.sh to tell when it is over; `compacting`
+  # is no verb that can be sent.
+  PreCompact)
+    status=working
+    hook_field trigger
+    [ "$hook_value" != manual ] || tool_verb=compacting
+    ;;
+  SubagentStart) status=working tool_verb=delegating ;;
+  PreToolUse | PostToolUse | PostToolUseFailure | PermissionRequest)
+    status=working
+    [ "$hook_value" != PermissionRequest ] || status=waiting
+    hook_field tool_name
+    set_tool_verb "$hook_value"
+    ;;
+  Notification)
+    hook_field notification_type
+    case $hook_value in
+      # The tool a permission prompt is about was named by its PermissionRequest: keep it.
+      permission_prompt | elicitation_dialog) status=waiting tool_verb='=' ;;
+      idle_prompt) status=idle ;;
+      *) exit 0 ;;
+    esac
+    ;;
+  Stop | StopFailure) status=idle ;;
+  *) exit 0 ;;
+esac
+
+hook_field session_id
+find_owner
+set_presence "$hook_value"
+presence_loop || exit 0
+hook_field cwd
+# A directory whose name needed escaping in JSON comes out with a backslash: no project for it.
+case $hook_value in *\\*) hook_value= ;; esac
+record_status "$status" "$tool_verb" "$hook_value"
+wake_loop "$loop_pid"
+exit 0
