@@ -9,8 +9,8 @@ const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
 const STATUSES: SessionStatus[] = ['working', 'working', 'waiting', 'idle']
 
-/** A small deterministic generator (mulberry32), so every run writes the same history. */
-function random (seed: number): () => number {
+/** A small deterministic generator (mulberry32), so every run makes the same history. */
+export function seededRandom (seed: number): () => number {
   let state = seed
   return () => {
     state = (state + 0x6d2b79f5) | 0
@@ -37,7 +37,7 @@ export interface SyntheticHistory {
  * timer never fires, so the whole history is written in one batch when it closes.
  */
 export async function writeSyntheticHistory (file: string, { days, endMs = Date.now(), timeZone = 'UTC', seed = 42 }: SyntheticHistory): Promise<number> {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const calendar = new OwnerCalendar(timeZone)
   const today = calendar.dayAt(endMs)
   let wallMs = today.startMs - days * DAY

@@ -14,6 +14,7 @@ import { FakeClock } from '../helpers/fake-clock.js'
 import { HOUR, MINUTE } from '../helpers/history.js'
 import { freshPrefix, redisConnection } from '../helpers/live-stores.js'
 import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
+import { seededRandom } from '../../bench/synthetic-history.js'
 
 // The history shared by replicas, recorded by one of them at a time from the log of every step's
 // events, on a fake clock that stands for every replica's and the Redis server's: it must be the
@@ -29,17 +30,6 @@ const FLUSH_MS = 60_000
 // Long enough that the lease never runs out on the server's real clock while the fake one stands still.
 const LEASE_MS = 60_000
 const SETTINGS = { calendar: new OwnerCalendar(ZONE), retentionDays: 400, leaseMs: LEASE_MS, flushMs: FLUSH_MS }
-
-/** A small deterministic generator (mulberry32), so every run makes the same changes. */
-function random (seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state)
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Stretches as both stores hold them, without their keys (each recorder makes its own), in one order. */
 const comparable = (stretches: Stretch[]) => stretches
@@ -123,7 +113,7 @@ if (redisMissing) {
         await shared.settled()
       }
     }
-    const next = random(14)
+    const next = seededRandom(14)
     const pick = <Item>(items: readonly Item[]): Item => items[Math.floor(next() * items.length)] as Item
     const through = () => pick(shared.all).store
     const handovers: string[] = []
