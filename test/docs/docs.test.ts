@@ -67,3 +67,11 @@ t.test('every file the docs name exists, and every relative link leads somewhere
     }
   }
 })
+
+t.test('docs/architecture.md lists the plugins in the order src/app.ts registers them', async (t) => {
+  const app = text('src/app.ts')
+  const modules = new Map([...app.matchAll(/^import (\w+)(?:, \{[^}]*\})? from '\.\.\/(plugins\/[\w-]+)\.js'$/gm)].map(([, name = '', path = '']) => [name, `${path}.ts`]))
+  const registered = [...app.matchAll(/app\.register\((\w+)/g)].flatMap(([, name = '']) => modules.get(name) ?? [])
+  const documented = tableAfter(text('docs/architecture.md'), '## Plugins').map(([plugin = '']) => unquote(plugin))
+  t.same(documented, registered)
+})
