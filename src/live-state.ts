@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type Timer } from './clock.js'
 import { LiveSessions, type LiveSessionsOptions, type Moment, type StoreRecord } from './live-sessions.js'
-import type { Heartbeat, HeartbeatResult, LiveStore, SessionEvent } from './live-store.js'
+import { subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './live-store.js'
 import type { Snapshot } from './public-state.js'
 
 export interface LiveStateOptions extends Omit<LiveSessionsOptions, 'tell'> {
@@ -120,9 +120,4 @@ export class LiveState implements LiveStore {
     const before = this.snapshot
     this.#settle(this.#sessions.expire(this.#moment()) !== before)
   }
-}
-
-function subscribe<Listener> (listeners: Set<Listener>, listener: Listener): () => void {
-  listeners.add(listener)
-  return () => { listeners.delete(listener) }
 }

@@ -54,3 +54,9 @@ export interface LiveStore {
   onSessionEvent (listener: (event: SessionEvent) => void): () => void
   close (): Promise<void>
 }
+
+/** Adds a listener to a store's set of them; the function returned takes it out again. */
+export function subscribe<Listener> (listeners: Set<Listener>, listener: Listener): () => void {
+  listeners.add(listener)
+  return () => { listeners.delete(listener) }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Redis, Result } from 'ioredis'
 import { systemClock, type Clock, type Timer } from './clock.js'
 import { LiveSessions, type HeldState, type LiveSessionsOptions, type Moment, type StoreRecord } from './live-sessions.js'
-import { StoreUnavailableError, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './live-store.js'
+import { StoreUnavailableError, subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './live-store.js'
 import { INITIAL, type PublicState, type Snapshot } from './public-state.js'
 import { unavailableOr } from './redis-errors.js'
 
@@ -350,9 +350,4 @@ export class RedisLiveStore implements LiveStore {
 export function parseStored (stored: string): [StoreRecord, HeldState | null] {
   const { record, held } = JSON.parse(stored) as StoredState
   return [record, held]
-}
-
-function subscribe<Value> (listeners: Set<Listener<Value>>, listener: Listener<Value>): () => void {
-  listeners.add(listener)
-  return () => { listeners.delete(listener) }
 }
