@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { clientKey } from '../src/client-key.js'
 import { FailureLimiter, type FailureCounter } from '../src/failure-limiter.js'
 import { RedisFailureLimiter } from '../src/redis-failure-limiter.js'
+import { retryAfterSeconds } from '../src/errors.js'
 
 /**
  * Ten wrong keys per address per ten minutes: a typo or two is forgiven, a guesser gets
@@ -33,7 +34,7 @@ export default fp<AuthFailureLimitOptions>(async function authFailureLimit (fast
   fastify.addHook('onRequest', async (request, reply) => {
     const waitMs = await limiter.retryAfterMs(clientKey(request.ip))
     if (waitMs === 0) return
-    const seconds = Math.ceil(waitMs / 1000)
+    const seconds = retryAfterSeconds(waitMs)
     reply.header('retry-after', String(seconds))
     return reply.sendError('CC_LIVE_AUTH_RATE_LIMITED', `too many failed authentications from this address, retry in ${seconds} s`)
   })

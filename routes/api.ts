@@ -1,7 +1,7 @@
 import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import authFailureLimit from '../plugins/auth-failure-limit.js'
-import { errorBody, isErrorCode } from '../src/errors.js'
+import { errorBody, isErrorCode, retryAfterSeconds } from '../src/errors.js'
 import { sessionBodySchema } from '../src/heartbeat-schema.js'
 import type { Activity, SessionStatus } from '../src/public-state.js'
 import { sendSnapshot } from './snapshot-reply.js'
@@ -52,7 +52,7 @@ const api: FastifyPluginAsync = async function api (fastify) {
     const { session_id: sessionId, status, activity } = request.body
     const result = await store.heartbeat({ sessionId, status, activity })
     if (result.snapshot !== undefined) return sendSnapshot(reply, result.snapshot)
-    reply.header('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))))
+    reply.header('retry-after', String(retryAfterSeconds(result.retryAfterMs)))
     return reply.sendError('CC_LIVE_TOO_MANY_SESSIONS')
   })
   fastify.post<{ Body: SessionBody }>('/stop', { schema }, async (request, reply) =>

@@ -50,3 +50,8 @@ export function errorBody (code: ErrorCode, message: string = API_ERRORS[code].m
   const { statusCode } = API_ERRORS[code]
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
 }
+
+/** A wait in ms as a Retry-After value: whole seconds, rounded up, at least one. */
+export function retryAfterSeconds (waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs / 1000))
+}
