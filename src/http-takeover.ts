@@ -20,9 +20,8 @@ import type { Socket } from 'node:net'
  * so a Node.js release that changes them fails the tests rather than quietly costing memory.
  */
 
-interface HttpParser {
-  finish (): unknown
-}
+/** Opaque here: only handed back to Node's freeParser. */
+type HttpParser = object
 
 type FreeParser = (parser: HttpParser, request: IncomingMessage, socket: Socket) => void
 
@@ -57,6 +56,11 @@ export const freeParser: FreeParser | undefined = (() => {
  * node:http, as an upgrade does; returns its socket, or null (nothing changed) when that cannot be
  * done. The caller then writes the response itself, and must listen for 'error' at once: node:http
  * no longer does. The socket is left reading, so the peer's end and errors are still seen.
+ *
+ * A request is complete only once the parser has read all of it, and a handler called from within
+ * the parser (synchronously on 'request', before the end of the request is parsed) sees it
+ * incomplete: so the parser is never given back while it is still running. Fastify's handlers run
+ * later, after the route's asynchronous hooks, when the parser has returned.
  */
 export function takeOverConnection (request: IncomingMessage, response: ServerResponse): Socket | null {
   const socket = request.socket as HttpSocket
@@ -68,8 +72,7 @@ export function takeOverConnection (request: IncomingMessage, response: ServerRe
   })
   if (listeners.some(([, listener]) => listener === undefined)) return null
   for (const [event, listener] of listeners) socket.removeListener(event, listener as Listener)
-  // As onParserExecuteCommon does for an upgrade: finish, then give the parser back.
-  parser.finish()
+  // As onParserExecuteCommon does for an upgrade once the request is complete.
   freeParser(parser, request, socket)
   response.detachSocket(socket)
   socket.resume()
