@@ -12,6 +12,7 @@
 #                     the presence live until the same process's next session has been heard (see
 #                     heartbeat-loop.sh), so viewers never see a false offline;
 #   PRESENCE.model    the public name of the session's model (`Opus 4.8`), from its SessionStart;
+#   PRESENCE.waiting  there while a tool may be waiting for the owner's permission (event.sh);
 #   PRESENCE.status.TIME.PID
 #                     what a hook saw the session do (record_status), named by when the process
 #                     Claude Code started for that hook began: the loop sends the newest;
@@ -97,6 +98,7 @@ set_presence () {
   pid_file=$state_dir/$presence.pid
   ending_file=$state_dir/$presence.ending
   model_file=$state_dir/$presence.model
+  waiting_file=$state_dir/$presence.waiting
   status_prefix=$state_dir/$presence.status.
 }
 

@@ -67,7 +67,20 @@ case $event in
 esac
 
 hook_session
+# A tool that has run or failed changes what the session shows only after a waiting status: its
+# PreToolUse said working already. So PostToolUse, on every tool call, only looks for the mark a
+# waiting status leaves, and without one it is done. Of parallel tools, the first to end after a
+# permission prompt takes the mark and shows the session working again, as before the mark.
+case $event in
+  PostToolUse | PostToolUseFailure)
+    regular_file "$waiting_file" || exit 0
+    rm -f "$waiting_file"
+    ;;
+esac
 presence_loop || exit 0
+# Marked before it is recorded, so that a PostToolUse that comes after the record finds the mark.
+# (printf, not `:`: a redirection that fails on a special builtin ends the shell with status 2.)
+[ "$status" != waiting ] || regular_file "$waiting_file" || { printf '' >"$waiting_file"; } 2>/dev/null
 record_status "$status" "$tool_verb" "$session_cwd"
 wake_loop "$loop_pid"
 exit 0

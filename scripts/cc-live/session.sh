@@ -60,7 +60,9 @@ log () {
     elif [ -e "$log_file" ] || [ -L "$log_file" ]; then
       rm -f "$log_file" # a symlink (or a FIFO) at the log's name is removed, never written through
     fi
-    [ -e "$log_file" ] || : >"$log_file"
+    # printf, not `:`: should the file appear in between, noclobber fails the redirection, which on a
+    # special builtin would end the shell.
+    [ -e "$log_file" ] || printf '' >"$log_file"
     regular_file "$log_file" &&
       printf '%s %s[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${0##*/}" "${presence:-}" "$*" >>"$log_file"
   } 2>/dev/null
@@ -125,10 +127,10 @@ newer_record () {
   [ "$record_time" -gt "$1" ] || { [ "$record_time" -eq "$1" ] && [ "$record_pid" -gt "$2" ]; }
 }
 
-# Removes what the hooks recorded for the presence (its model and status records), once it is over,
+# Removes what the hooks recorded for the presence (its model, waiting mark and status records), once it is over,
 # and the files given.
 forget_presence () {
-  set -- "$@" "$model_file"
+  set -- "$@" "$model_file" "$waiting_file"
   for file in "$status_prefix"*; do
     status_record "$file" && set -- "$@" "$file"
   done

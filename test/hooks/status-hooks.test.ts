@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -343,4 +344,34 @@ t.test('a status record planted as a symlink is never read', async (t) => {
   await server.nextRequest(isHeartbeatOf(presence))
   t.same(seen(server.state()), { status: 'idle' }, 'a symlink is no record')
   await claudeCode.run('stop.sh', sessionEnd(SESSION_A))
+})
+
+t.test('a PostToolUse records something only after a waiting status: it takes the mark the waiting left', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const claudeCode = user.claudeCode()
+  // A stand-in loop that never reads: what the hooks write stays where the test can see it.
+  const loop = spawn('sleep', ['60'], { stdio: 'ignore' })
+  t.teardown(() => loop.kill())
+  await mkdir(user.stateDir, { recursive: true, mode: 0o700 })
+  const presence = claudeCode.presence(SESSION_A)
+  await writeFile(join(user.stateDir, `${presence}.pid`), `${loop.pid}\n`)
+  const records = async () => (await readdir(user.stateDir)).filter((name) => name.startsWith(`${presence}.status.`)).length
+  const marked = async () => (await readdir(user.stateDir)).includes(`${presence}.waiting`)
+
+  assertQuiet(t, await claudeCode.run('event.sh', preToolUse(SESSION_A, 'Bash')), 'PreToolUse')
+  t.equal(await records(), 1, 'PreToolUse records working')
+  for (const input of [postToolUse(SESSION_A, 'Bash'), toolEvent('PostToolUseFailure', SESSION_A, 'Bash', { error: 'exit 1' })]) {
+    assertQuiet(t, await claudeCode.run('event.sh', input), 'a PostToolUse with no waiting before it')
+  }
+  t.equal(await records(), 1, 'nothing recorded for them: the session was working already')
+
+  assertQuiet(t, await claudeCode.run('event.sh', permissionRequest(SESSION_A, 'Bash')), 'PermissionRequest')
+  t.same([await records(), await marked()], [2, true], 'waiting: recorded, and marked')
+  assertQuiet(t, await claudeCode.run('event.sh', notification(SESSION_A, 'permission_prompt')), 'the Notification of the same prompt, marked already')
+  t.same([await records(), await marked()], [3, true], 'recorded, still marked')
+  assertQuiet(t, await claudeCode.run('event.sh', postToolUse(SESSION_A, 'Bash')), 'the PostToolUse once approved')
+  t.same([await records(), await marked()], [4, false], 'working again: recorded, the mark taken')
+  assertQuiet(t, await claudeCode.run('event.sh', postToolUse(SESSION_A, 'Bash')), 'the next PostToolUse')
+  t.equal(await records(), 4, 'nothing recorded')
 })
