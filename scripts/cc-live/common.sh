@@ -7,12 +7,12 @@
 # process, sent as the session id `<session_id>:<owner pid>` (the default session, without a usable
 # id, is `:<owner pid>`). Two processes on one session (`claude -p --continue` beside the interactive
 # one) are two presences, and each ends only its own. The state directory holds, per presence:
-#   PRESENCE.pid      the pid of its heartbeat loop and, where /proc tells it, the loop's start time,
-#                     while its session is on;
+#   PRESENCE.pid      the pid of its heartbeat loop, while its session is on;
 #   PRESENCE.ending   the same, renamed, once the session ended by /clear or /resume: the loop keeps
 #                     the presence live until the same process's next session has been heard (see
 #                     heartbeat-loop.sh), so viewers never see a false offline;
 #   PRESENCE.model    the public name of the session's model (`Opus 4.8`), from its SessionStart;
+#   PRESENCE.waiting  there while a tool may be waiting for the owner's permission (event.sh);
 #   PRESENCE.status.TIME.PID
 #                     what a hook saw the session do (record_status), named by when the process
 #                     Claude Code started for that hook began: the loop sends the newest;
@@ -54,13 +54,15 @@ regular_file () {
   [ -f "$1" ] && [ ! -L "$1" ]
 }
 
-# Reads the first HOOK_HEAD_BYTES of the hook's JSON into hook_input. Claude Code puts the fields the
-# hooks use first (session_id, cwd, hook_event_name, tool_name, notification_type), and then a tool's
-# input or output, a prompt or the last message, which can run to megabytes: the read builtin would
-# take a system call per byte to get through them, head one fork. Claude Code takes a hook that leaves
-# the rest unread.
+# Reads the first HOOK_HEAD_BYTES of the hook's JSON into hook_input, once, when a field is first
+# asked for (hook_field): a hook that Claude Code tells all it needs in its command and environment
+# (hook_session) never reads it. Claude Code puts the fields the hooks use first (session_id, cwd,
+# hook_event_name, tool_name, notification_type), and then a tool's input or output, a prompt or the
+# last message, which can run to megabytes: the read builtin would take a system call per byte to get
+# through them, head one fork. Claude Code takes a hook that leaves the rest unread.
 read_hook_head () {
   hook_input=
+  hook_input_read=1
   [ -t 0 ] || hook_input=$(head -c "$HOOK_HEAD_BYTES" 2>/dev/null)
 }
 
@@ -69,6 +71,7 @@ read_hook_head () {
 # colon is the key itself. A value with an escape in it comes out with its backslash, which no
 # caller accepts.
 hook_field () {
+  [ -n "${hook_input_read:-}" ] || read_hook_head
   rest=$hook_input
   hook_value=
   while [ -z "$hook_value" ]; do
@@ -95,7 +98,27 @@ set_presence () {
   pid_file=$state_dir/$presence.pid
   ending_file=$state_dir/$presence.ending
   model_file=$state_dir/$presence.model
+  waiting_file=$state_dir/$presence.waiting
   status_prefix=$state_dir/$presence.status.
+}
+
+# The presence of the session a hook is about, in the Claude Code that runs it (set_presence), and
+# session_cwd, the directory the session runs in. Claude Code 2.1 names the session in the hook's
+# environment, names itself (CLAUDE_PID, see find_owner) and runs the hook in that directory, which
+# spares reading the JSON; before, both came only from the JSON. A directory whose name needed
+# escaping in JSON comes out with a backslash: no project for it, wherever it came from.
+hook_session () {
+  if [ -n "${CLAUDE_CODE_SESSION_ID:-}" ]; then
+    session_cwd=$PWD
+    hook_value=$CLAUDE_CODE_SESSION_ID
+  else
+    hook_field cwd
+    session_cwd=$hook_value
+    hook_field session_id
+  fi
+  case $session_cwd in *\\*) session_cwd= ;; esac
+  find_owner
+  set_presence "$hook_value"
 }
 
 # Records what a hook saw the session do, for the presence's loop to send: the status ($1), the tool
@@ -131,17 +154,15 @@ status_record () {
   case $record_pid in '' | *[!0-9]*) return 1 ;; esac
 }
 
-# Whether the presence's pid file names its running loop; sets loop_pid. Where /proc tells it, the
-# start time written beside the pid must be the process's: no fork, and a reused pid never matches.
+# Whether the presence's pid file names a running loop; sets loop_pid. Only a signal is asked of the
+# kernel (kill -0: no fork, no file read on the way of every tool call). A loop ends by removing its
+# pid file; one killed outright leaves it, and should a process of the same user get its pid, hooks
+# would record for a loop that never reads (stop.sh removes the records) and wake that process with
+# a signal whose default action is to do nothing.
 presence_loop () {
-  regular_file "$pid_file" && { read -r loop_pid loop_start _ <"$pid_file"; } 2>/dev/null || return 1
+  regular_file "$pid_file" && { read -r loop_pid _ <"$pid_file"; } 2>/dev/null || return 1
   case $loop_pid in '' | *[!0-9]*) return 1 ;; esac
-  if [ -n "$loop_start" ] && [ "$proc_source" = procfs ]; then
-    proc_info "$loop_pid" && [ "$proc_start" = "$loop_start" ] || return 1
-    case $proc_state in Z*) return 1 ;; esac
-  else
-    running_loop "$pid_file"
-  fi
+  kill -0 "$loop_pid" 2>/dev/null
 }
 
 # Wakes a loop to look at its files at once. SIGWINCH, whose default action is to do nothing: a loop
@@ -191,6 +212,8 @@ find_owner () {
   owner=$PPID
   spawned=$$
   spawned_start=
+  # Claude Code 2.1 names itself to its hooks: when it is the parent, there is nothing to look up.
+  [ "$owner" != "${CLAUDE_PID:-}" ] || return 0
   for _ in 1 2 3; do
     proc_info "$owner" || return 0
     case ${proc_comm#-} in
@@ -223,23 +246,35 @@ running_loop () {
   return 1
 }
 
-# tool_verb: what a Claude Code tool does, in the words viewers may see (never its name, input or
-# output); sendable_verb: whether $1 is one of those words.
+# What each Claude Code tool does, in the words viewers may see (never its name, input or output):
+# lines of `TOOL|TOOL...=verb`; any other tool, MCP tools too, is OTHER_TOOLS_VERB. install.sh makes
+# each line the matcher of a PreToolUse hook that hands event.sh its verb; set_tool_verb is for the
+# hooks of an older install.sh, which read the tool's name from the JSON.
+TOOL_VERBS='Edit|Write|MultiEdit|NotebookEdit=editing
+Read|Glob|Grep|LS=reading
+Bash=running commands
+WebFetch|WebSearch=browsing
+Task|Agent=delegating
+TodoWrite=planning'
+OTHER_TOOLS_VERB='using tools'
+
+# tool_verb: the verb of the tool named $1.
 set_tool_verb () {
-  case $1 in
-    Edit | Write | MultiEdit | NotebookEdit) tool_verb=editing ;;
-    Read | Glob | Grep | LS) tool_verb=reading ;;
-    Bash) tool_verb='running commands' ;;
-    WebFetch | WebSearch) tool_verb=browsing ;;
-    Task | Agent) tool_verb=delegating ;;
-    TodoWrite) tool_verb=planning ;;
-    *) tool_verb='using tools' ;;
-  esac
+  tool_verb=$OTHER_TOOLS_VERB
+  tools_ifs=$IFS
+  IFS='
+'
+  for tools in $TOOL_VERBS; do
+    case "|${tools%%=*}|" in *"|$1|"*) tool_verb=${tools#*=}; break ;; esac
+  done
+  IFS=$tools_ifs
 }
 
+# Whether $1 is one of the verbs viewers may see.
 sendable_verb () {
-  case $1 in
-    editing | reading | 'running commands' | browsing | delegating | planning | 'using tools') ;;
-    *) return 1 ;;
-  esac
+  case $1 in '' | *=*) return 1 ;; "$OTHER_TOOLS_VERB") return 0 ;; esac
+  case "$TOOL_VERBS
+" in *"=$1
+"*) return 0 ;; esac
+  return 1
 }

@@ -149,15 +149,16 @@ wait_for_wake () {
 sweep_stale () {
   set --
   for file in "$state_dir"/*.pid "$state_dir"/*.ending "$state_dir"/*.pid.* \
-    "$state_dir"/*.model "$state_dir"/*.model.* "$state_dir"/*.status.* \
+    "$state_dir"/*.model "$state_dir"/*.model.* "$state_dir"/*.waiting "$state_dir"/*.status.* \
     "$state_dir"/.*.pid "$state_dir"/.*.ending "$state_dir"/.*.pid.* \
-    "$state_dir"/.*.model "$state_dir"/.*.model.* "$state_dir"/.*.status.*; do
+    "$state_dir"/.*.model "$state_dir"/.*.model.* "$state_dir"/.*.waiting "$state_dir"/.*.status.*; do
     [ -e "$file" ] || [ -L "$file" ] || continue
     name=${file##*/}
     case $name in
       *.pid | *.ending) read_pid "$file" && proc_alive "$file_pid" && continue ;;
-      *.model | *.status.*)
+      *.model | *.waiting | *.status.*)
         stale_owner=${name%.model}
+        stale_owner=${stale_owner%.waiting}
         stale_owner=${stale_owner%.status.*}
         stale_owner=${stale_owner##*:}
         case $stale_owner in '' | *[!0-9]*) ;; *) proc_alive "$stale_owner" && continue ;; esac

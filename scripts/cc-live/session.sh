@@ -60,7 +60,9 @@ log () {
     elif [ -e "$log_file" ] || [ -L "$log_file" ]; then
       rm -f "$log_file" # a symlink (or a FIFO) at the log's name is removed, never written through
     fi
-    [ -e "$log_file" ] || : >"$log_file"
+    # printf, not `:`: should the file appear in between, noclobber fails the redirection, which on a
+    # special builtin would end the shell.
+    [ -e "$log_file" ] || printf '' >"$log_file"
     regular_file "$log_file" &&
       printf '%s %s[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${0##*/}" "${presence:-}" "$*" >>"$log_file"
   } 2>/dev/null
@@ -70,6 +72,7 @@ log () {
 # hook a fork. For the small JSON of SessionStart and SessionEnd.
 read_hook_input () {
   hook_input=
+  hook_input_read=1
   if [ ! -t 0 ]; then
     while IFS= read -r line || [ -n "$line" ]; do hook_input="$hook_input $line"; done 2>/dev/null
   fi
@@ -84,27 +87,30 @@ set_presence_from_name () {
   [ "$presence" = "$1" ]
 }
 
-# Reads the hook's JSON and sets the presence of its session in the Claude Code that runs the hook.
+# Reads the hook's JSON and sets the presence of its session in the Claude Code that runs the hook,
+# and the session's directory (hook_session).
 read_hook_presence () {
   read_hook_input
-  hook_field session_id
-  find_owner
-  set_presence "$hook_value"
+  hook_session
 }
 
 # The presence's newest whole status record: newest (its file, empty without one), newest_status,
-# newest_tool and newest_cwd. The older ones are removed when there are at least $1 of them (never
-# without $1). A record still being written is passed over: its hook wakes the loop once it is whole.
+# newest_tool and newest_cwd. A tool of `=` keeps the one before: newest_tool is then that of the
+# newest record that names one, or `=` when none of those left does (the loop has read it already).
+# The older ones are removed when there are at least $1 of them (never without $1). A record still
+# being written is passed over: its hook wakes the loop once it is whole.
 newest_status () {
   newest_prune=${1:-0}
   set --
-  newest=
+  newest= named=
   for file in "$status_prefix"*; do
     status_record "$file" && regular_file "$file" &&
       { IFS= read -r record_status && IFS= read -r record_tool && IFS= read -r record_cwd && IFS= read -r record_end; } <"$file" &&
       [ "$record_end" = . ] || continue
-    if [ -z "$newest" ] || [ "$record_time" -gt "$newest_time" ] ||
-      { [ "$record_time" -eq "$newest_time" ] && [ "$record_pid" -gt "$newest_pid" ]; }; then
+    if [ "$record_tool" != = ] && { [ -z "$named" ] || newer_record "$named_time" "$named_pid"; }; then
+      named=$file named_time=$record_time named_pid=$record_pid named_tool=$record_tool
+    fi
+    if [ -z "$newest" ] || newer_record "$newest_time" "$newest_pid"; then
       [ -z "$newest" ] || set -- "$@" "$newest"
       newest=$file newest_time=$record_time newest_pid=$record_pid
       newest_status=$record_status newest_tool=$record_tool newest_cwd=$record_cwd
@@ -112,13 +118,19 @@ newest_status () {
       set -- "$@" "$file"
     fi
   done 2>/dev/null
+  [ "$newest_tool" != = ] || [ -z "$named" ] || newest_tool=$named_tool
   [ "$newest_prune" -eq 0 ] || [ "$#" -lt "$newest_prune" ] || rm -f "$@"
 }
 
-# Removes what the hooks recorded for the presence (its model and status records), once it is over,
+# Whether the record just read (record_time, record_pid) is newer than the one of time $1 and pid $2.
+newer_record () {
+  [ "$record_time" -gt "$1" ] || { [ "$record_time" -eq "$1" ] && [ "$record_pid" -gt "$2" ]; }
+}
+
+# Removes what the hooks recorded for the presence (its model, waiting mark and status records), once it is over,
 # and the files given.
 forget_presence () {
-  set -- "$@" "$model_file"
+  set -- "$@" "$model_file" "$waiting_file"
   for file in "$status_prefix"*; do
     status_record "$file" && set -- "$@" "$file"
   done

@@ -13,9 +13,6 @@ hook_field model
 set_model_name "$hook_value"
 hook_field source
 source=$hook_value
-hook_field cwd
-case $hook_value in *\\*) hook_value= ;; esac # a name that needed escaping: no project for it
-cwd=$hook_value
 # Resume and compact run this hook again in the same Claude Code: its loop carries on.
 if running_loop "$pid_file"; then
   [ -z "$model_name" ] || replace_file "$model_file" "$model_name"
@@ -23,7 +20,7 @@ if running_loop "$pid_file"; then
   # session is idle again. An automatic one goes on with its turn.
   if [ "$source" = compact ]; then
     newest_status
-    [ -z "$newest" ] || [ "$newest_tool" != compacting ] || record_status idle '' "$cwd"
+    [ -z "$newest" ] || [ "$newest_tool" != compacting ] || record_status idle '' "$session_cwd"
   fi
   wake_loop "$loop_pid"
   exit 0
@@ -41,13 +38,11 @@ running_loop "$ending_file" && kill_loop "$loop_pid"
 [ -z "$model_name" ] || replace_file "$model_file" "$model_name"
 # A session starts idle. A compaction without a loop (the hooks were set up in the middle of a
 # session) says nothing about that: the next event will.
-[ "$source" = compact ] || record_status idle '' "$cwd"
+[ "$source" = compact ] || record_status idle '' "$session_cwd"
 # Nothing else is touched here: the new loop, once its first heartbeat is answered, ends what it
 # replaces (this process's ending sessions, the same session in a Claude Code that is gone).
 detach sh "$cc_live_here/heartbeat-loop.sh" "$presence"
 # Written before the hook returns, so a SessionEnd right after finds the loop. $! is the loop itself:
-# setsid and perl exec it in the same process, whose start time /proc tells from the fork on.
-loop_start=
-! proc_info "$!" || loop_start=$proc_start
-replace_file "$pid_file" "$! $loop_start"
+# setsid and perl exec it in the same process.
+replace_file "$pid_file" "$!"
 exit 0

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once, EventEmitter } from 'node:events'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,17 +26,22 @@ export const TTL_SECONDS = 1
 /**
  * Claude Code, as far as hooks can tell: a long-lived process that runs each hook command through
  * `sh -c` with the hook's JSON on stdin, and counts a hook as done when its stdout and stderr
- * close. It runs one hook per line on its stdin, at once, in the environment the line gives (the
- * user's), so hooks sent together run in parallel as Claude Code runs them, and answers each with a
+ * close. It runs one hook per line on its stdin, at once, in the environment and directory the line
+ * gives, so hooks sent together run in parallel as Claude Code runs them, and answers each with a
  * JSON line naming it. A line may hold the hook's input back for a while, so that a hook started
- * earlier finishes later.
+ * earlier finishes later. Like Claude Code 2.1, it names itself to the hook (CLAUDE_PID) when the
+ * line asks for that.
  */
 const CLAUDE_CODE = `
 const { spawn } = require('node:child_process')
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const { id, command, input, env, inputDelayMs } = JSON.parse(line)
+  const { id, command, input, env, cwd, namesItself, inputDelayMs } = JSON.parse(line)
   const started = process.hrtime.bigint()
-  const hook = spawn('sh', ['-c', command], { env, stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+  const hook = spawn('sh', ['-c', command], {
+    env: namesItself ? { ...env, CLAUDE_PID: String(process.pid) } : env,
+    cwd,
+    stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe']
+  })
   let stdout = 0
   let stderr = ''
   hook.stdout.on('data', (chunk) => { stdout += chunk.length })
@@ -69,12 +74,75 @@ export function environment (variables: Record<string, string | undefined>): Rec
   return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined))
 }
 
+type SettingsHooks = Record<string, Array<{ matcher?: string, hooks: Array<{ command: string }> }>>
+let installed: SettingsHooks | undefined
+/** The hooks install.sh puts in Claude Code's settings. */
+function installedHooks (): SettingsHooks {
+  if (installed === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-live-settings-'))
+    try {
+      execFileSync('sh', [join(SCRIPTS, 'install.sh'), join(dir, 'settings.json')], { stdio: 'ignore' })
+      installed = (JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')) as { hooks: SettingsHooks }).hooks
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return installed
+}
+
+/** Whether a hook's matcher picks the tool, as Claude Code 2.1 matches: a list of names exactly, anything else as a regular expression. */
+function matches (matcher: string | undefined, tool: unknown): boolean {
+  if (matcher === undefined || matcher === '' || matcher === '*') return true
+  if (typeof tool !== 'string') return false
+  return /^[\w|]+$/.test(matcher) ? matcher.split('|').includes(tool) : new RegExp(matcher).test(tool)
+}
+
+const EVENT_OF_SCRIPT: Record<HookScript, string | undefined> = { 'start.sh': 'SessionStart', 'stop.sh': 'SessionEnd', 'event.sh': undefined }
+
+interface HookCommand { command: string, env: Record<string, string>, cwd?: string, namesItself: boolean }
+
+/**
+ * How Claude Code 2.1 runs a hook: in the session's directory, with the session's id in the
+ * environment; as install.sh installed it, the one command whose event and matcher fit the input,
+ * or else the script by its path, as a hook the owner added by hand.
+ */
+function hookCommand (script: HookScript, input: string | null, env: Record<string, string>, byPath: boolean): HookCommand {
+  let fields: Record<string, unknown> = {}
+  try {
+    fields = input === null ? {} : JSON.parse(input) as Record<string, unknown>
+  } catch {}
+  let command = join(SCRIPTS, script)
+  if (!byPath) {
+    const event = EVENT_OF_SCRIPT[script] ?? String(fields.hook_event_name)
+    const commands = (installedHooks()[event] ?? []).filter(({ matcher }) => matches(matcher, fields.tool_name))
+      .flatMap(({ hooks }) => hooks.map(({ command }) => command))
+    if (commands.length !== 1 || !commands[0]!.includes(script)) {
+      throw new Error(`install.sh gives ${event} (tool ${String(fields.tool_name)}) ${commands.length} hooks, not one running ${script}`)
+    }
+    command = commands[0]!
+  }
+  const cwd = typeof fields.cwd === 'string' ? fields.cwd : undefined
+  const sessionId = typeof fields.session_id === 'string' ? fields.session_id : undefined
+  return { command, env: environment({ ...env, CLAUDE_CODE_SESSION_ID: sessionId }), ...(cwd === undefined ? {} : { cwd }), namesItself: true }
+}
+
+export interface ClaudeCodeOptions {
+  /**
+   * A Claude Code older than 2.1 with the hooks of an older install.sh: each script run by its path,
+   * told nothing but the JSON on stdin (no session id or pid in the environment, not run in the
+   * session's directory). By default, Claude Code 2.1 with the hooks install.sh installs now.
+   */
+  older?: boolean
+}
+
 export class ClaudeCode {
   readonly child: ChildProcess
+  readonly #older: boolean
   readonly #pending = new Map<number, { resolve: (run: HookRun) => void, reject: (error: Error) => void }>()
   #nextId = 0
 
-  constructor () {
+  constructor ({ older = false }: ClaudeCodeOptions = {}) {
+    this.#older = older
     // Without tap's loaders, which would slow the start-up.
     const env = environment({ ...process.env, NODE_OPTIONS: undefined })
     this.child = spawn(process.execPath, ['-e', CLAUDE_CODE], { env, stdio: ['pipe', 'pipe', 'inherit'] })
@@ -93,11 +161,15 @@ export class ClaudeCode {
     return this.child.pid!
   }
 
-  /** Runs a hook; with `inputDelayMs`, its stdin gets the input only that long after it started. */
-  run (script: HookScript, input: string | null, env: Record<string, string>, inputDelayMs = 0): Promise<HookRun> {
+  /**
+   * Runs a hook, as installed or (`byPath`) by the script's path; with `inputDelayMs`, its stdin gets
+   * the input only that long after it started.
+   */
+  run (script: HookScript, input: string | null, env: Record<string, string>, { inputDelayMs = 0, byPath = false } = {}): Promise<HookRun> {
+    const hook: HookCommand = this.#older ? { command: join(SCRIPTS, script), env, namesItself: false } : hookCommand(script, input, env, byPath)
     const id = ++this.#nextId
     const done = new Promise<HookRun>((resolve, reject) => { this.#pending.set(id, { resolve, reject }) })
-    this.child.stdin!.write(JSON.stringify({ id, command: join(SCRIPTS, script), input, env, inputDelayMs }) + '\n')
+    this.child.stdin!.write(JSON.stringify({ id, ...hook, input, inputDelayMs }) + '\n')
     return done
   }
 
@@ -121,13 +193,17 @@ function sharedClaudeCode (): ClaudeCode {
 }
 
 /** A Claude Code of the test's own, killed when the test ends. */
-export function ownClaudeCode (t: Test): ClaudeCode {
-  const claudeCode = new ClaudeCode()
+export function ownClaudeCode (t: Test, options: ClaudeCodeOptions = {}): ClaudeCode {
+  const claudeCode = new ClaudeCode(options)
   t.teardown(() => claudeCode.kill())
   return claudeCode
 }
 
-export const PROJECT_DIR = '/home/dev/blog'
+/** The directory of the owner's projects (Claude Code runs hooks in the session's directory, so it is a real one), and one project. */
+export const DEV_DIR = mkdtempSync(join(tmpdir(), 'cc-live-dev-'))
+t.teardown(() => rm(DEV_DIR, { recursive: true, force: true }))
+export const PROJECT_DIR = join(DEV_DIR, 'blog')
+mkdirSync(PROJECT_DIR)
 
 /** The JSON Claude Code gives a hook on stdin: the fields every event has, in its order, then the event's own. */
 export const hookInput = (event: string, sessionId: string, detail: Record<string, unknown> = {}, cwd = PROJECT_DIR): string =>
@@ -322,10 +398,12 @@ export async function laptop (t: Test, settings: Record<string, string | undefin
     projectsFile: join(home, 'config', 'cc-live', 'projects'),
     /** This user's hooks, as run by a Claude Code: the shared one unless the test brings its own. */
     claudeCode: (claudeCode = sharedClaudeCode()) => {
-      const run = (script: HookScript, input: string | null, inputDelayMs = 0): Promise<HookRun> => claudeCode.run(script, input, env, inputDelayMs)
+      const run = (script: HookScript, input: string | null, inputDelayMs = 0): Promise<HookRun> => claudeCode.run(script, input, env, { inputDelayMs })
       return {
         pid: claudeCode.pid,
         run,
+        /** Runs a script by its path, as a hook the owner added by hand for an event install.sh does not hook. */
+        runByPath: (script: HookScript, input: string | null): Promise<HookRun> => claudeCode.run(script, input, env, { byPath: true }),
         /**
          * `/clear`, or `/resume` of another session, inside this running Claude Code: SessionEnd
          * for the old id with that reason, then SessionStart for the new id with it as source (and,

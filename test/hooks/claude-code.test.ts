@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
-import { loadavg } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -109,12 +108,6 @@ async function startInteractive (t: Test, home: ClaudeHome, service: Awaited<Ret
   return { claude, sessionId }
 }
 
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
-
 if (claudeCodeMissing) {
   t.plan(0, claudeCodeMissing)
 } else {
@@ -207,6 +200,23 @@ if (claudeCodeMissing) {
     await firstState(service.viewer, offline, 'the session offline', index)
   })
 
+  t.test("a tool's verb is the one its PreToolUse matcher hands the hook: Read is reading, a tool of no verb (ToolSearch) using tools", async (t) => {
+    const { service, home } = await setUp(t, api, SHARE)
+    let from = 0
+    for (const [tool, input, verb] of [['Read', { file_path: join(home.projectDir, 'notes.txt') }, 'reading'], ['ToolSearch', { query: 'select:Read' }, 'using tools']] as const) {
+      await writeFile(join(home.projectDir, 'notes.txt'), 'a note\n')
+      const reply = held(`used ${tool}`)
+      api.script(`use ${tool}`, toolUse(tool, input), reply)
+      const run = claudePrint(t, home, `use ${tool}`)
+      await within(reply.arrived, BOUND_MS, `the ${tool} result to reach the API`)
+      const { state, index } = await firstState(service.viewer, (state) => state.activity[0]?.tool === verb, `the session ${verb}`, from)
+      t.match(state.activity[0], { status: 'working', tool: verb }, `${tool}: working, ${verb}`)
+      reply.release()
+      t.equal((await within(run.exited, BOUND_MS, 'claude -p to exit')).code, 0)
+      from = (await firstState(service.viewer, offline, 'the session offline', index)).index + 1
+    }
+  })
+
   t.test('a CLI killed with SIGKILL: its loop notices the owner gone and ends the session', async (t) => {
     const { service, home } = await setUp(t, api)
     const { claude, sessionId } = await startInteractive(t, home, service)
@@ -267,75 +277,6 @@ if (claudeCodeMissing) {
 
     await claude.line('/exit')
     await firstState(service.viewer, offline, 'the session offline after /exit', index)
-  })
-
-  t.test('the time the hooks add to claude -p (a comment, not a target)', async (t) => {
-    const service = await ccLive(t)
-    const ccLiveSettings = { endpoint: service.endpoint, apiKey: TEST_KEY, intervalSeconds: INTERVAL_SECONDS }
-    const homes = {
-      'no hooks': await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings, hooks: false }),
-      'SessionStart only': await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings }),
-      'both hooks': await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings })
-    }
-    const startOnly = join(homes['SessionStart only'].home, '.claude', 'settings.json')
-    const settings = JSON.parse(await readFile(startOnly, 'utf8')) as { hooks: Record<string, unknown> }
-    delete settings.hooks.SessionEnd
-    await writeFile(startOnly, JSON.stringify(settings))
-
-    const RUNS = 5
-    const times: Record<keyof typeof homes, number[]> = { 'no hooks': [], 'SessionStart only': [], 'both hooks': [] }
-    // In turns, so the machine's drifting load hits each variant alike.
-    for (let round = 0; round < RUNS; round++) {
-      for (const [name, home] of Object.entries(homes) as Array<[keyof typeof homes, ClaudeHome]>) {
-        const started = process.hrtime.bigint()
-        const { code, stdout } = await within(claudePrint(t, home, 'hello').exited, BOUND_MS, `claude -p (${name})`)
-        times[name].push(Number(process.hrtime.bigint() - started) / 1e6)
-        t.same({ code, stdout: stdout.trim() }, { code: 0, stdout: 'ok' }, `claude -p hello (${name}) answers`)
-      }
-    }
-    const none = median(times['no hooks'])
-    const startAdds = median(times['SessionStart only']) - none
-    const bothAdd = median(times['both hooks']) - none
-    // Other work on the machine swamps differences this small: the load average says how much to trust them.
-    t.comment(`claude -p hello, median of ${RUNS}: ${none.toFixed(0)} ms without hooks; ` +
-      `SessionStart adds ${startAdds.toFixed(0)} ms, SessionStart + SessionEnd add ${bothAdd.toFixed(0)} ms ` +
-      `(load average ${loadavg()[0]?.toFixed(1)})`)
-  })
-
-  t.test('the time the hooks add to each tool call (a comment, not a target)', async (t) => {
-    const service = await ccLive(t)
-    const ccLiveSettings = { endpoint: service.endpoint, apiKey: TEST_KEY, intervalSeconds: INTERVAL_SECONDS, share: SHARE, project: PROJECT }
-    const homes = {
-      none: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings, hooks: false }),
-      // What Claude Code itself takes to run a hook: PreToolUse and PostToolUse hooks that do nothing.
-      floor: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings, hooks: false }),
-      ccLive: await claudeHome(t, { apiUrl: api.url, ccLive: ccLiveSettings })
-    }
-    const floorSettings = join(homes.floor.home, '.claude', 'settings.json')
-    const nothing = [{ hooks: [{ type: 'command', command: 'true' }] }]
-    await writeFile(floorSettings, JSON.stringify({ ...JSON.parse(await readFile(floorSettings, 'utf8')), hooks: { PreToolUse: nothing, PostToolUse: nothing } }))
-
-    const TOOL_CALLS = 8
-    const ROUNDS = 4
-    const times: Record<keyof typeof homes, number[]> = { none: [], floor: [], ccLive: [] }
-    // In turns, so the machine's drifting load hits each variant alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, home] of Object.entries(homes) as Array<[keyof typeof homes, ClaudeHome]>) {
-        const file = join(home.projectDir, 'notes.txt')
-        await writeFile(file, 'a note\n')
-        const reads = Array.from({ length: TOOL_CALLS }, () => toolUse('Read', { file_path: file }))
-        api.script(`read the notes ${round}`, reads[0]!, ...reads.slice(1), text('read them all'))
-        const before = api.toolCallMs.length
-        const { code, stdout } = await within(claudePrint(t, home, `read the notes ${round}`).exited, BOUND_MS, `claude -p (${name})`)
-        t.same({ code, stdout: stdout.trim() }, { code: 0, stdout: 'read them all' }, `${TOOL_CALLS} tool calls (${name})`)
-        times[name].push(...api.toolCallMs.slice(before))
-      }
-    }
-    const [none, floor, hooks] = [median(times.none), median(times.floor), median(times.ccLive)]
-    // Other work on the machine swamps differences this small: the load average says how much to trust them.
-    t.comment(`a Read tool call in claude -p, median of ${times.none.length}: ${none.toFixed(1)} ms without hooks; ` +
-      `PreToolUse and PostToolUse add ${(hooks - none).toFixed(1)} ms running event.sh, ` +
-      `${(floor - none).toFixed(1)} ms running hooks that do nothing (load average ${loadavg()[0]?.toFixed(1)})`)
   })
 
   t.test('the CLI called nothing the fake API does not know', async (t) => {

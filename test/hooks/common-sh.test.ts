@@ -112,6 +112,21 @@ t.test("the owner is the hook's first ancestor that is not a shell: Claude Code,
   t.equal(nested.stdout, `${process.pid}\n`, 'through a shell that stays in between')
 })
 
+t.test('Claude Code 2.1 names the session, itself and the directory: hook_session then reads no JSON', async (t) => {
+  const json = JSON.stringify({ session_id: 'from-json', cwd: '/from/json', hook_event_name: 'Stop' })
+  const session = (env: Record<string, string>): string => {
+    const result = spawnSync('sh', ['-c', `${LIBRARIES}; state_dir=/state; hook_session; printf '%s|%s|%s|%s' "$presence" "$spawned" "$session_cwd" "\${hook_input_read:-unread}"`],
+      { encoding: 'utf8', input: json, cwd: tmpdir(), env: { PATH: process.env.PATH, ...env } })
+    return result.stdout
+  }
+  const self = String(process.pid)
+  t.match(session({ CLAUDE_CODE_SESSION_ID: 'from-env', CLAUDE_PID: self }), new RegExp(`^from-env:${self}\\|\\d+\\|${tmpdir()}\\|unread$`),
+    'the id from the environment, the owner its parent, the directory its own; stdin left unread')
+  t.match(session({}), new RegExp(`^from-json:${self}\\|\\d+\\|/from/json\\|1$`), 'without them, all from the JSON')
+  t.match(session({ CLAUDE_CODE_SESSION_ID: 'from-env', CLAUDE_PID: '1' }), new RegExp(`^from-env:${self}\\|`),
+    'a CLAUDE_PID that is not the parent (a shell in between, or inherited): the owner is looked up')
+})
+
 /** Runs a snippet with the libraries sourced in the given shell, with a time limit: a write that blocks fails. */
 function inShell (shell: string, snippet: string, env: Record<string, string> = {}): string {
   const result = spawnSync(shell, ['-c', `${LIBRARIES}; ${snippet}`], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 5000 })
@@ -311,6 +326,23 @@ t.test('a tool is a verb from a fixed list; a name goes into JSON escaped', asyn
   for (const shell of SHELLS) {
     t.equal(inShell(shell, 'json_escape "$NAME"; printf %s "$json_value"', { NAME: 'a "b" c\\d\\\\' }), 'a \\"b\\" c\\\\d\\\\\\\\', `${shell}: quotes and backslashes`)
   }
+})
+
+t.test('a record whose tool is `=` keeps the tool of the newest one before it that names one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-live-records-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const record = (name: string, content: string): void => writeFileSync(join(dir, `s:1.status.${name}`), content)
+  const newest = (): string => inShell('dash', 'state_dir=$DIR; owner=1; set_presence s; newest_status; printf \'%s|%s\' "$newest_status" "$newest_tool"', { DIR: dir })
+  record('100.1', 'working\n=\n/a\n.\n')
+  t.equal(newest(), 'working|=', 'none before it left: `=`, for the loop to keep the tool it has')
+  record('99.1', 'working\nediting\n/a\n.\n')
+  record('99.2', 'working\nreading\n/a\n.\n')
+  record('101.1', 'waiting\n=\n/a\n.\n')
+  t.equal(newest(), 'waiting|reading', 'the PreToolUse before a PermissionRequest, read in the same look')
+  record('102.1', 'idle\n\n/a\n.\n')
+  record('103.1', 'waiting\n=\n/a\n.\n')
+  t.equal(newest(), 'waiting|', 'no tool is a tool too')
+  t.equal(inShell('dash', 'sendable_verb = || echo no'), 'no\n', '`=` is never sent')
 })
 
 t.test('the newest status record is the one of the hook Claude Code started last, whatever order they were written in', async (t) => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,18 +11,36 @@ const SCRIPTS = fileURLToPath(new URL('../../scripts/cc-live', import.meta.url))
 /** The events event.sh handles, in the order install.sh adds them. */
 const STATUS_EVENTS = ['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'Notification', 'Stop', 'StopFailure', 'SubagentStart', 'PreCompact']
 
-/** The group install.sh adds for each event. */
-const ours = (scripts = SCRIPTS, quote = ''): Record<string, { hooks: Array<{ type: string, command: string, timeout: number }> }> => {
-  const entry = (script: string) => ({ hooks: [{ type: 'command', command: `${quote}${scripts}/${script}${quote}`, timeout: 5 }] })
+/** PreToolUse hooks: the tools each matcher picks and the verb it hands event.sh, every other tool last. */
+const TOOL_HOOKS = [
+  ['Edit|Write|MultiEdit|NotebookEdit', 'editing'], ['Read|Glob|Grep|LS', 'reading'], ['Bash', "'running commands'"],
+  ['WebFetch|WebSearch', 'browsing'], ['Task|Agent', 'delegating'], ['TodoWrite', 'planning'],
+  ['^(?!(Edit|Write|MultiEdit|NotebookEdit|Read|Glob|Grep|LS|Bash|WebFetch|WebSearch|Task|Agent|TodoWrite)$)', "'using tools'"]
+] as const
+
+interface Group { matcher?: string, hooks: Array<{ type: string, command: string, timeout?: number }> }
+
+/**
+ * The groups install.sh adds, by event: start.sh and stop.sh run by their paths; event.sh sourced,
+ * told its event and, for a tool, its verb (`=`: the one before), unless it is gone.
+ */
+const ours = (scripts = SCRIPTS, quote = ''): Record<string, Group[]> => {
+  const path = (script: string): string => `${quote}${scripts}/${script}${quote}`
+  const group = (command: string, matcher?: string): Group =>
+    ({ ...(matcher === undefined ? {} : { matcher }), hooks: [{ type: 'command', command, timeout: 5 }] })
+  const status = (event: string, verb?: string): string =>
+    `[ ! -f ${path('event.sh')} ] || cc_live_here=${quote}${scripts}${quote} cc_live_event=${event}${verb === undefined ? '' : ` cc_live_verb=${verb}`} . ${path('event.sh')}`
   return {
-    SessionStart: entry('start.sh'),
-    SessionEnd: entry('stop.sh'),
-    ...Object.fromEntries(STATUS_EVENTS.map((event) => [event, entry('event.sh')]))
+    SessionStart: [group(path('start.sh'))],
+    SessionEnd: [group(path('stop.sh'))],
+    ...Object.fromEntries(STATUS_EVENTS.map((event) => [event, [group(status(event, ['PostToolUse', 'PostToolUseFailure', 'PermissionRequest'].includes(event) ? "'='" : undefined))]])),
+    PreToolUse: TOOL_HOOKS.map(([matcher, verb]) => group(status('PreToolUse', verb), matcher))
   }
 }
 
-/** Our groups as the only entries of each event's list. */
-const onlyOurs = (scripts = SCRIPTS, quote = '') => Object.fromEntries(Object.entries(ours(scripts, quote)).map(([event, group]) => [event, [group]]))
+/** What an install.sh before this one added: every script run by its path, for each event. */
+const older = (scripts = SCRIPTS): Record<string, Group[]> => Object.fromEntries(['SessionStart', 'SessionEnd', ...STATUS_EVENTS].map((event) =>
+  [event, [{ hooks: [{ type: 'command', command: `${scripts}/${event === 'SessionStart' ? 'start' : event === 'SessionEnd' ? 'stop' : 'event'}.sh`, timeout: 5 }] }]]))
 
 /** Settings a Claude Code user already has: hooks of their own for the same events and others. */
 const EXISTING = {
@@ -34,6 +52,17 @@ const EXISTING = {
     PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: '~/bin/guard.sh' }] }]
   },
   statusLine: { type: 'command', command: '~/bin/status.sh' }
+}
+
+/** EXISTING once our hooks are installed: ours after the ones already there, for every event. */
+const WITH_OURS = {
+  ...EXISTING,
+  hooks: {
+    ...ours(),
+    SessionStart: [...EXISTING.hooks.SessionStart, ...ours().SessionStart!],
+    SessionEnd: [...EXISTING.hooks.SessionEnd, ...ours().SessionEnd!],
+    PreToolUse: [...EXISTING.hooks.PreToolUse, ...ours().PreToolUse!]
+  }
 }
 
 async function home (t: Test): Promise<string> {
@@ -58,16 +87,8 @@ t.test('install and uninstall round trip keeps every other setting and hook', as
   const installed = install([file])
   t.equal(installed.status, 0)
   t.match(installed.stdout, `${file}: cc-live hooks added (backup: ${file}.cc-live.bak)`)
-  t.same(readJson(file), {
-    ...EXISTING,
-    hooks: {
-      ...onlyOurs(),
-      SessionStart: [...EXISTING.hooks.SessionStart, ours().SessionStart],
-      SessionEnd: [...EXISTING.hooks.SessionEnd, ours().SessionEnd],
-      PreToolUse: [...EXISTING.hooks.PreToolUse, ours().PreToolUse]
-    }
-  }, 'our hooks come after the ones already there, one for every event')
-  t.same(Object.values(ours()).map((group) => group.hooks[0]!.timeout), Object.values(ours()).map(() => 5), 'each with a short timeout')
+  t.same(readJson(file), WITH_OURS, 'our hooks come after the ones already there, one for every event')
+
   t.equal(readFileSync(`${file}.cc-live.bak`, 'utf8'), original, 'the backup is the file as it was')
   t.equal(statSync(file).mode & 0o777, 0o640, 'the mode is kept')
 
@@ -88,7 +109,7 @@ t.test("without an argument it edits Claude Code's user settings, creating them 
   const dir = await home(t)
   const file = join(dir, '.claude', 'settings.json')
   t.equal(install([], { HOME: dir, CLAUDE_CONFIG_DIR: undefined }).status, 0)
-  t.same(readJson(file), { hooks: onlyOurs() })
+  t.same(readJson(file), { hooks: ours() })
   t.notOk(existsSync(`${file}.cc-live.bak`), 'nothing to back up')
   t.equal(install(['--uninstall'], { HOME: dir, CLAUDE_CONFIG_DIR: undefined }).status, 0)
   t.same(readJson(file), {}, 'what install created is gone again')
@@ -126,7 +147,7 @@ t.test('scripts in a directory with a space get a quoted command that the shell 
   const file = join(dir, 'settings.json')
   t.equal(install([file], {}, join(scripts, 'install.sh')).status, 0)
   const settings = readJson(file) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> }
-  t.same(settings.hooks, onlyOurs(scripts, "'"))
+  t.same(settings.hooks, ours(scripts, "'"))
   for (const event of ['SessionStart', 'SessionEnd', 'PreToolUse']) {
     const command = settings.hooks[event]![0]!.hooks[0]!.command
     const run = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { PATH: process.env.PATH }, input: '' })
@@ -148,7 +169,7 @@ t.test('without python3 it prints the snippet to paste and changes nothing', asy
   t.match(result.stdout, 'python3 is not available')
   t.equal(readFileSync(file, 'utf8'), '{}', 'untouched')
   const snippet = result.stdout.slice(result.stdout.indexOf('"SessionStart"'))
-  t.same(JSON.parse(`{${snippet}}`), onlyOurs(), 'the snippet is the JSON install would have added')
+  t.same(JSON.parse(`{${snippet}}`), ours(), 'the snippet is the JSON install would have added')
   const check = install(['--check', file], { PATH: bin })
   t.equal(check.status, 3, '--check cannot tell without python3')
   t.match(check.stderr, 'python3 is not available')
@@ -162,7 +183,7 @@ t.test('--check: 0 when every hook is there, 1 naming the events without one; it
   t.notOk(existsSync(file), 'and none is made')
 
   // What an install before the status hooks left: SessionStart and SessionEnd only.
-  const before = { hooks: { SessionStart: [ours().SessionStart], SessionEnd: [ours().SessionEnd] } }
+  const before = { hooks: { SessionStart: ours().SessionStart, SessionEnd: ours().SessionEnd } }
   writeFileSync(file, JSON.stringify(before))
   const partial = install(['--check', file])
   t.equal(partial.status, 1, 'only some hooks')
@@ -170,7 +191,7 @@ t.test('--check: 0 when every hook is there, 1 naming the events without one; it
   t.same(readJson(file), before, 'unchanged')
 
   t.equal(install([file]).status, 0, 'install adds the missing ones')
-  t.same(readJson(file), { hooks: onlyOurs() }, 'each once')
+  t.same(readJson(file), { hooks: ours() }, 'each once')
   const complete = install(['--check', file])
   t.equal(complete.status, 0, 'all there')
   t.match(complete.stdout, `cc-live hooks installed for all ${STATUS_EVENTS.length + 2} events`)
@@ -180,4 +201,48 @@ t.test('--check: 0 when every hook is there, 1 naming the events without one; it
   t.equal(broken.status, 1, 'settings not in the form Claude Code uses')
   t.match(broken.stderr, '"hooks" is not in the form Claude Code uses')
   t.notMatch(broken.stderr, 'nothing changed', '--check never changes anything, and does not say it')
+})
+
+t.test('an install by an older install.sh is out of date: install replaces its hooks, uninstall removes them', async (t) => {
+  const file = join(await home(t), 'settings.json')
+  const existing: Record<string, Group[]> = EXISTING.hooks
+  const withOlder = { ...EXISTING, hooks: { ...existing, ...Object.fromEntries(Object.entries(older()).map(([event, groups]) => [event, [...existing[event] ?? [], ...groups]])) } }
+  writeFileSync(file, JSON.stringify(withOlder))
+  const check = install(['--check', file])
+  t.equal(check.status, 1, '--check fails')
+  t.match(check.stderr, 'cc-live hooks missing for UserPromptSubmit, PreToolUse,', 'naming what is missing: the status events')
+  t.notMatch(check.stderr, 'SessionStart', 'not SessionStart, whose hook is as it was')
+  t.same(readJson(file), withOlder, '--check changes nothing')
+
+  t.equal(install([file]).status, 0)
+  t.same(readJson(file), WITH_OURS, 'the older hooks are gone, the current ones there once, the user\'s own kept')
+  t.equal(install(['--check', file]).status, 0, 'up to date')
+
+  writeFileSync(file, JSON.stringify(withOlder))
+  t.equal(install(['--uninstall', file]).status, 0)
+  t.same(readJson(file), EXISTING, 'uninstall removes the older hooks too')
+
+  const stale = { hooks: { ...ours(), SubagentStop: older().Stop } }
+  writeFileSync(file, JSON.stringify(stale))
+  const staleCheck = install(['--check', file])
+  t.equal(staleCheck.status, 1, 'a hook of ours that install.sh no longer adds')
+  t.match(staleCheck.stderr, 'cc-live hooks out of date for SubagentStop (from an older install.sh)')
+  t.equal(install([file]).status, 0)
+  t.same(readJson(file), { hooks: ours() }, 'install removes it')
+})
+
+t.test('an installed status hook whose event.sh is gone exits 0 and prints nothing: Claude Code would take the shell\'s status 2 as "block the tool"', async (t) => {
+  const dir = await home(t)
+  const scripts = join(dir, 'cc-live')
+  cpSync(SCRIPTS, scripts, { recursive: true })
+  const file = join(dir, 'settings.json')
+  t.equal(install([file], {}, join(scripts, 'install.sh')).status, 0)
+  rmSync(join(scripts, 'event.sh'))
+  const settings = readJson(file) as { hooks: Record<string, Group[]> }
+  for (const event of STATUS_EVENTS) {
+    for (const { hooks: [hook] } of settings.hooks[event]!) {
+      const run = spawnSync('sh', ['-c', hook!.command], { encoding: 'utf8', env: { PATH: process.env.PATH }, input: '{}' })
+      t.same({ status: run.status, stdout: run.stdout, stderr: run.stderr }, { status: 0, stdout: '', stderr: '' }, `${event}: ${hook!.command}`)
+    }
+  }
 })

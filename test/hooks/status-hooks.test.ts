@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -5,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
 import type { ActivityEntry, PublicState } from '../../src/public-state.js'
 import {
-  assertQuiet, continueStart, eventually, hookInput, isHeartbeatOf, laptop, ownClaudeCode, PROJECT_DIR, SESSION_A, SESSION_B, SESSION_C,
+  assertQuiet, type ClaudeCodeOptions, continueStart, DEV_DIR, eventually, hookInput, isHeartbeatOf, laptop, ownClaudeCode, PROJECT_DIR, SESSION_A, SESSION_B, SESSION_C,
   sessionEnd, sessionStart, startServer, type HookRun, type Laptop
 } from '../helpers/hooks.js'
 
@@ -68,8 +69,9 @@ async function sharing (t: Test, share: string | undefined, projects = `${PROJEC
   return { server, user, claudeCode: user.claudeCode() }
 }
 
-t.test('a session through a prompt, tools, a permission prompt, the end of its turn and its end: what viewers see', async (t) => {
-  const { server, user, claudeCode } = await sharing(t, 'model,project,tool')
+const walkthrough = async (t: Test, options: ClaudeCodeOptions) => {
+  const { server, user } = await sharing(t, 'model,project,tool')
+  const claudeCode = user.claudeCode(ownClaudeCode(t, options))
   const states = server.watch(t)
   const model = 'Opus 4.8'
   const project = PUBLIC_PROJECT
@@ -91,10 +93,12 @@ t.test('a session through a prompt, tools, a permission prompt, the end of its t
     ['SubagentStart', 'event.sh', hookInput('SubagentStart', SESSION_A, { agent_id: 'a1', agent_type: 'Explore' }), { status: 'working', model, project, tool: 'delegating' }],
     ['StopFailure', 'event.sh', hookInput('StopFailure', SESSION_A, { error: 'rate_limit' }), { status: 'idle', model, project }],
     ['Notification elicitation_dialog', 'event.sh', notification(SESSION_A, 'elicitation_dialog'), { status: 'waiting', model, project }],
+    // install.sh hooks no such event: a hook the owner added by hand.
     ['an event the hooks do not know', 'event.sh', hookInput('SubagentStop', SESSION_A, { agent_id: 'a1' }), null]
   ]
   for (const [what, script, input, expected] of steps) {
-    assertQuiet(t, await claudeCode.run(script, input), `${what}: ${script}`)
+    const run = what === 'an event the hooks do not know' ? claudeCode.runByPath : claudeCode.run
+    assertQuiet(t, await run(script, input), `${what}: ${script}`)
     if (expected !== null) await server.whenState(sameAs(expected), 5000)
   }
   const changes = states.map((state) => ({ status: state.status, ...seen(state) }))
@@ -108,6 +112,12 @@ t.test('a session through a prompt, tools, a permission prompt, the end of its t
   t.match(stopped, { status: 'offline', activity: [], lastSeen: String }, 'offline, with when it was last seen')
   await eventually(() => user.loops().length === 0, 'the loop has ended')
   t.same(await readdir(user.stateDir), [], 'nothing left in the state directory')
+}
+
+t.test('a session through a prompt, tools, a permission prompt, the end of its turn and its end: what viewers see', async (t) => {
+  await t.test('Claude Code 2.1, hooks as install.sh installs them now', (t) => walkthrough(t, {}))
+  // Each hook reads the JSON for everything, and find_owner walks up to Claude Code.
+  await t.test('an older Claude Code, with the hooks an older install.sh installed', (t) => walkthrough(t, { older: true }))
 })
 
 t.test('nothing leaves the laptop but what CC_LIVE_SHARE names: no path, file, command, prompt or tool name, ever', async (t) => {
@@ -149,11 +159,11 @@ t.test('nothing leaves the laptop but what CC_LIVE_SHARE names: no path, file, c
 t.test('projects: only a directory the projects file maps is named; hidden, unmapped and unsendable names are not', async (t) => {
   const cases: Array<[string, string, string | undefined]> = [
     ['the directory itself', `${PROJECT_DIR} = blog\n`, 'blog'],
-    ['a directory above it, with a trailing slash', '/home/dev/ = dev\n', 'dev'],
-    ['a pattern', '# comment\n\n/home/*/blog = any blog\n', 'any blog'],
-    ['the first line that matches wins', `${PROJECT_DIR}/sub = sub\n/home/dev/* = hidden\n${PROJECT_DIR} = blog\n`, undefined],
-    ['a more general line after a specific one', `${PROJECT_DIR} = blog\n/home/dev/* = hidden\n`, 'blog'],
-    ['unmapped', '/home/dev/other = other\n', undefined],
+    ['a directory above it, with a trailing slash', `${DEV_DIR}/ = dev\n`, 'dev'],
+    ['a pattern', `# comment\n\n${dirname(DEV_DIR)}/*/blog = any blog\n`, 'any blog'],
+    ['the first line that matches wins', `${PROJECT_DIR}/sub = sub\n${DEV_DIR}/* = hidden\n${PROJECT_DIR} = blog\n`, undefined],
+    ['a more general line after a specific one', `${PROJECT_DIR} = blog\n${DEV_DIR}/* = hidden\n`, 'blog'],
+    ['unmapped', `${DEV_DIR}/other = other\n`, undefined],
     ['a name with a control character', `${PROJECT_DIR} = bl\u0007og\n`, undefined],
     ['a name with a bidi override', `${PROJECT_DIR} = bl\u202eog\n`, undefined],
     ['a name of 49 characters', `${PROJECT_DIR} = ${'b'.repeat(49)}\n`, undefined],
@@ -182,11 +192,13 @@ t.test('a burst of 50 tool events in a second: the latest event wins, in a few r
   const tools = ['Read', 'Edit', 'Bash', 'Grep', 'Write', 'Glob']
   const started = Date.now()
   const runs: Array<Promise<HookRun>> = []
-  for (let i = 0; i < 49; i++) {
+  for (let i = 0; i < 48; i++) {
     const tool = tools[i % tools.length] as string
     runs.push(claudeCode.run('event.sh', i % 2 === 0 ? preToolUse(SESSION_A, tool) : postToolUse(SESSION_A, tool)))
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+  // Last, a tool that asks for permission: its PreToolUse names it, its PermissionRequest 50 ms later keeps it.
+  runs.push(claudeCode.run('event.sh', preToolUse(SESSION_A, 'WebFetch')))
   runs.push(claudeCode.run('event.sh', permissionRequest(SESSION_A, 'WebFetch')))
   for (const run of await Promise.all(runs)) assertQuiet(t, run, 'a hook of the burst')
   const burstMs = Date.now() - started
@@ -209,12 +221,13 @@ t.test('hooks that run at once: an earlier event whose hook finishes last still 
   await claudeCode.run('start.sh', sessionStart(SESSION_A))
   await claudeCode.run('event.sh', prompt(SESSION_A))
   await server.whenState((state) => state.status === 'working')
-  // Claude Code starts the PreToolUse hook first, and the Stop hook after it; the first gets its
-  // input late, so it writes its record after the Stop hook has written its own.
-  const early = claudeCode.run('event.sh', preToolUse(SESSION_A, 'Edit'), 1000)
+  // Claude Code starts a Notification hook first (a permission prompt's, which reads its type from
+  // the JSON), and the Stop hook after it; the first gets its input late, so it writes its record
+  // after the Stop hook has written its own.
+  const early = claudeCode.run('event.sh', notification(SESSION_A, 'permission_prompt'), 1000)
   await new Promise((resolve) => setTimeout(resolve, 20))
   const late = claudeCode.run('event.sh', stop(SESSION_A))
-  const finishedFirst = await Promise.race([early.then(() => 'PreToolUse'), late.then(() => 'Stop')])
+  const finishedFirst = await Promise.race([early.then(() => 'Notification'), late.then(() => 'Stop')])
   t.equal(finishedFirst, 'Stop', 'the later hook finished first')
   assertQuiet(t, await early, 'the earlier hook')
   await server.whenState(sameAs({ status: 'idle' }), 5000)
@@ -283,8 +296,12 @@ t.test('an event hook for a session without a running loop, or without the setti
     const user = await laptop(t, settings)
     const claudeCode = user.claudeCode()
     await mkdir(user.stateDir, { recursive: true, mode: 0o700 })
-    for (const input of [prompt(SESSION_A), preToolUse(SESSION_A, 'Bash'), stop(SESSION_A), '', 'not JSON', null]) {
+    for (const input of [prompt(SESSION_A), preToolUse(SESSION_A, 'Bash'), stop(SESSION_A)]) {
       assertQuiet(t, await claudeCode.run('event.sh', input), `${what}: event.sh`)
+    }
+    // Input no Claude Code sends, to event.sh as a hook added by hand.
+    for (const input of ['', 'not JSON', null]) {
+      assertQuiet(t, await claudeCode.runByPath('event.sh', input), `${what}: event.sh without an event`)
     }
     t.same(await readdir(user.stateDir), [], `${what}: nothing written`)
     t.same(user.leftovers(), [], `${what}: nothing started`)
@@ -327,4 +344,34 @@ t.test('a status record planted as a symlink is never read', async (t) => {
   await server.nextRequest(isHeartbeatOf(presence))
   t.same(seen(server.state()), { status: 'idle' }, 'a symlink is no record')
   await claudeCode.run('stop.sh', sessionEnd(SESSION_A))
+})
+
+t.test('a PostToolUse records something only after a waiting status: it takes the mark the waiting left', async (t) => {
+  const server = await startServer(t)
+  const user = await laptop(t, { CC_LIVE_ENDPOINT: server.endpoint })
+  const claudeCode = user.claudeCode()
+  // A stand-in loop that never reads: what the hooks write stays where the test can see it.
+  const loop = spawn('sleep', ['60'], { stdio: 'ignore' })
+  t.teardown(() => loop.kill())
+  await mkdir(user.stateDir, { recursive: true, mode: 0o700 })
+  const presence = claudeCode.presence(SESSION_A)
+  await writeFile(join(user.stateDir, `${presence}.pid`), `${loop.pid}\n`)
+  const records = async () => (await readdir(user.stateDir)).filter((name) => name.startsWith(`${presence}.status.`)).length
+  const marked = async () => (await readdir(user.stateDir)).includes(`${presence}.waiting`)
+
+  assertQuiet(t, await claudeCode.run('event.sh', preToolUse(SESSION_A, 'Bash')), 'PreToolUse')
+  t.equal(await records(), 1, 'PreToolUse records working')
+  for (const input of [postToolUse(SESSION_A, 'Bash'), toolEvent('PostToolUseFailure', SESSION_A, 'Bash', { error: 'exit 1' })]) {
+    assertQuiet(t, await claudeCode.run('event.sh', input), 'a PostToolUse with no waiting before it')
+  }
+  t.equal(await records(), 1, 'nothing recorded for them: the session was working already')
+
+  assertQuiet(t, await claudeCode.run('event.sh', permissionRequest(SESSION_A, 'Bash')), 'PermissionRequest')
+  t.same([await records(), await marked()], [2, true], 'waiting: recorded, and marked')
+  assertQuiet(t, await claudeCode.run('event.sh', notification(SESSION_A, 'permission_prompt')), 'the Notification of the same prompt, marked already')
+  t.same([await records(), await marked()], [3, true], 'recorded, still marked')
+  assertQuiet(t, await claudeCode.run('event.sh', postToolUse(SESSION_A, 'Bash')), 'the PostToolUse once approved')
+  t.same([await records(), await marked()], [4, false], 'working again: recorded, the mark taken')
+  assertQuiet(t, await claudeCode.run('event.sh', postToolUse(SESSION_A, 'Bash')), 'the next PostToolUse')
+  t.equal(await records(), 4, 'nothing recorded')
 })

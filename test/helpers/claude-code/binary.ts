@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { PROJECT_ROOT } from './project.js'
 
 /**
  * Where the real Claude Code CLI is: `CLAUDE_CODE_BIN`, or the pinned version that
@@ -8,7 +9,7 @@ import { join } from 'node:path'
  * binary is about 400 MB). The version and that folder are named in package.json's `config` and
  * that script; keep the folder's name in step with it.
  */
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+const packageJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
   config: { claudeCodeVersion: string }
 }
 

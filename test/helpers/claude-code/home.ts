@@ -4,14 +4,17 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Test } from 'tap'
+import { PROJECT_ROOT } from './project.js'
 
-const INSTALL = fileURLToPath(new URL('../../../scripts/cc-live/install.sh', import.meta.url))
+const INSTALL = join(PROJECT_ROOT, 'scripts', 'cc-live', 'install.sh')
 
 /** Any key of the API key's shape; the fake API accepts anything. */
 const FAKE_API_KEY = 'sk-ant-api03-cc-live-fake-key-for-offline-tests-0123456789abcdefghij'
+
+/** Whatever runs the CLI and cleans up after it: a tap test, or the bench. */
+export type Cleanup = Pick<Test, 'teardown'>
 
 export interface ClaudeHomeOptions {
   /** The fake Messages API's base URL. */
@@ -43,7 +46,7 @@ export interface ClaudeHome {
  * the README tells users to. Processes its hooks leave behind (heartbeat loops, detached stops) are
  * killed, and the directory removed, when the test ends.
  */
-export async function claudeHome (t: Test, { apiUrl, ccLive, hooks = true }: ClaudeHomeOptions): Promise<ClaudeHome> {
+export async function claudeHome (t: Cleanup, { apiUrl, ccLive, hooks = true }: ClaudeHomeOptions): Promise<ClaudeHome> {
   // realpath: Claude Code keys the trusted projects by the resolved directory.
   const home = await realpath(await mkdtemp(join(tmpdir(), 'cc-live-claude-')))
   const xdg = { XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_DATA_HOME: join(home, '.local', 'share'), XDG_STATE_HOME: join(home, '.local', 'state') }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
-import type { Test } from 'tap'
 import { CLAUDE_CODE_BIN } from './binary.js'
-import type { ClaudeHome } from './home.js'
+import type { ClaudeHome, Cleanup } from './home.js'
 
 export interface PrintRun {
   readonly pid: number
@@ -13,7 +12,7 @@ export interface PrintRun {
  * `claude -p PROMPT [ARGS]` in the home's project directory: one turn, then exit. Killed when the
  * test ends if it is still running.
  */
-export function claudePrint (t: Test, home: ClaudeHome, prompt: string, args: string[] = []): PrintRun {
+export function claudePrint (t: Cleanup, home: ClaudeHome, prompt: string, args: string[] = []): PrintRun {
   const child = spawn(CLAUDE_CODE_BIN, ['-p', prompt, ...args], { cwd: home.projectDir, env: home.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
