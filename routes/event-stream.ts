@@ -28,6 +28,15 @@ function endWithPeer (this: Socket): void {
 }
 
 /**
+ * Once the stream's last bytes are out, the connection closes without waiting for the peer's end:
+ * node:http's sockets are half-open (allowHalfOpen), and a client that never ends its side would
+ * otherwise hold the server's close() open for ever.
+ */
+function closeWhenSent (this: Socket): void {
+  this.destroy()
+}
+
+/**
  * Fastify keeps the reply (and through it the request and its child logger) reachable from the
  * response's `finish` and `error` listeners until the response ends, which for an event stream is
  * when the viewer leaves. The stream is written to the raw response, so those listeners go (with
@@ -60,6 +69,7 @@ export function openEventStream (reply: FastifyReply, date: Date, onError: (this
   }
   socket.on('error', onError)
   socket.on('end', endWithPeer)
+  socket.on('finish', closeWhenSent)
   socket.write(eventStreamHead(date.toUTCString()))
   return socket
 }

@@ -12,8 +12,9 @@ export interface RawConnection {
   readonly ended: Promise<string>
 }
 
-export async function openRawConnection (port: number): Promise<RawConnection> {
-  const socket = connect(port, '127.0.0.1')
+/** `allowHalfOpen`: the client does not end its side when the server ends its own, as a hostile one may. */
+export async function openRawConnection (port: number, { allowHalfOpen = false } = {}): Promise<RawConnection> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen })
   await once(socket, 'connect')
   socket.setEncoding('utf8')
   let received = ''

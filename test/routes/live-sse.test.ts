@@ -87,6 +87,17 @@ t.test('closing the app ends open streams instead of waiting on them', async (t)
   t.equal(await stream.next(), null, 'the stream ended')
 })
 
+t.test('closing the app ends a stream whose client never ends its side', async (t) => {
+  const { app, address } = await listen(t)
+  const connection = await openRawConnection(Number(new URL(address).port), { allowHalfOpen: true })
+  t.teardown(() => connection.socket.destroy())
+  connection.socket.write(STREAM_REQUEST)
+  await connection.until(`data: ${OFFLINE}\n\n`)
+  await app.close()
+  t.match(await connection.ended, /data: .*\n\n$/, 'the client saw the stream end, and the app closed')
+  t.equal(app.viewerAdmission.viewers, 0)
+})
+
 t.test('one serialization per change, shared by WebSocket and SSE viewers', async (t) => {
   const { app, address } = await listen(t)
   const streams = [await openEventStream(`${address}/ws/live`), await openEventStream(`${address}/ws/live`)]
