@@ -1,18 +1,11 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { wantsEventStream } from '../src/sse-streams.js'
 import { CLOSE_TRY_AGAIN_LATER } from '../src/viewers.js'
+import { openEventStream, SSE_HEADERS } from './event-stream.js'
 import { sendSnapshot } from './snapshot-reply.js'
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-store',
-  'access-control-allow-origin': '*',
-  // Tells nginx-style proxies not to hold events back in a buffer.
-  'x-accel-buffering': 'no'
-}
 
 /**
  * After the handshake, @fastify/websocket leaves the upgrade's request, reply, ServerResponse and
@@ -28,23 +21,6 @@ function forgetUpgrade (socket: WebSocket, request: FastifyRequest): void {
   if (tcp?._httpMessage) tcp._httpMessage.detachSocket(tcp)
 }
 
-/**
- * Fastify keeps the reply (and through it the request and its child logger) reachable from the
- * response's `finish` and `error` listeners until the response ends, which for an event stream is
- * when the viewer leaves. The stream is written to the raw response, so those listeners go (with
- * them the "request completed" line, which a WebSocket viewer does not get either).
- */
-function detachEventStream (reply: FastifyReply): ServerResponse {
-  reply.hijack()
-  const response = reply.raw
-  for (const event of ['finish', 'error'] as const) {
-    for (const listener of response.listeners(event)) {
-      if (listener.name === 'onResFinished') response.removeListener(event, listener as () => void)
-    }
-  }
-  return response
-}
-
 /** Whether a request asks to become a viewer: a WebSocket upgrade or an event stream (never a HEAD). */
 function isViewer (request: FastifyRequest): boolean {
   return request.ws || (request.method === 'GET' && wantsEventStream(request.headers.accept))
@@ -52,11 +28,15 @@ function isViewer (request: FastifyRequest): boolean {
 
 /** The public endpoint: WebSocket viewers, an SSE stream for `Accept: text/event-stream`, else a JSON snapshot. */
 const live: FastifyPluginAsync = async function live (fastify) {
-  const { viewerAdmission, viewers, sseStreams, liveState } = fastify
+  const { viewerAdmission, viewers, sseStreams, liveState, clock } = fastify
   // One listener for every viewer in place of the library's closure per socket; ws needs one to be attached.
   const onViewerError = function (this: WebSocket, error: Error) {
     fastify.log.info({ reason: error.message }, 'viewer cut after a socket error')
     this.terminate()
+  }
+  // The same for event streams taken over from node:http; the socket is already being destroyed.
+  const onStreamError = function (error: Error) {
+    fastify.log.info({ reason: error.message }, 'event stream cut after a socket error')
   }
 
   fastify.route({
@@ -75,8 +55,7 @@ const live: FastifyPluginAsync = async function live (fastify) {
       // The check before the handler passed; another viewer may have taken the last place since.
       const admission = viewerAdmission.admit(request.ip, request.headers.origin)
       if (admission.refusal !== undefined) return reply.sendError(admission.refusal)
-      const stream = detachEventStream(reply)
-      stream.writeHead(200, SSE_HEADERS)
+      const stream = openEventStream(reply, new Date(clock.wallNow()), onStreamError)
       sseStreams.add(stream, liveState.snapshot, admission.release)
     },
     wsHandler: (socket, request) => {

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream'
 import type { Snapshot } from './public-state.js'
 import type { ViewerTransport } from './viewer-feed.js'
 
-/** What the set needs of a stream: the raw HTTP response in the service, a PassThrough in unit tests. */
+/** What the set needs of a stream: the socket taken over from node:http (or, failing that, the raw response) in the service, a PassThrough in unit tests. */
 export type SseStream = Pick<Writable, 'write' | 'end' | 'destroy' | 'writableLength' | 'once'>
 
 export interface SseStreamSetOptions {

@@ -1,11 +1,12 @@
-import { once } from 'node:events'
-import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { openEventStream } from '../helpers/event-stream.js'
 import { httpCall } from '../helpers/http-call.js'
+import { openRawConnection } from '../helpers/raw-connection.js'
 import { OFFLINE as OFFLINE_STATE } from '../helpers/states.js'
 import { closeCode, connectViewer } from '../helpers/viewer.js'
 import { appTrackingRequests, collectGarbage, reachable } from '../helpers/retention.js'
@@ -17,6 +18,18 @@ async function listen (t: Test, env: Record<string, string> = {}) {
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, address }
 }
+
+/** The server's side of every connection the app accepts from now on, in order. */
+function serverSockets (app: FastifyInstance): Socket[] {
+  const sockets: Socket[] = []
+  app.server.on('connection', (socket: Socket) => sockets.push(socket))
+  return sockets
+}
+
+/** When a server-side socket has closed, however it ended (events.once would reject on its 'error'). */
+const closeOf = (socket: Socket | undefined) => new Promise((resolve) => socket?.once('close', resolve))
+
+const STREAM_REQUEST = 'GET /ws/live HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\n\r\n'
 
 t.test('Accept: text/event-stream gets the state as SSE events: the current one, then each change', async (t) => {
   const { app, address } = await listen(t)
@@ -74,6 +87,17 @@ t.test('closing the app ends open streams instead of waiting on them', async (t)
   t.equal(await stream.next(), null, 'the stream ended')
 })
 
+t.test('closing the app ends a stream whose client never ends its side', async (t) => {
+  const { app, address } = await listen(t)
+  const connection = await openRawConnection(Number(new URL(address).port), { allowHalfOpen: true })
+  t.teardown(() => connection.socket.destroy())
+  connection.socket.write(STREAM_REQUEST)
+  await connection.until(`data: ${OFFLINE}\n\n`)
+  await app.close()
+  t.match(await connection.ended, /data: .*\n\n$/, 'the client saw the stream end, and the app closed')
+  t.equal(app.viewerAdmission.viewers, 0)
+})
+
 t.test('one serialization per change, shared by WebSocket and SSE viewers', async (t) => {
   const { app, address } = await listen(t)
   const streams = [await openEventStream(`${address}/ws/live`), await openEventStream(`${address}/ws/live`)]
@@ -126,13 +150,12 @@ t.test('a HEAD for the event stream answers the stream\'s headers and takes no p
 
 t.test('an event stream its client drops gives its place back', async (t) => {
   const { app, address } = await listen(t, { CC_LIVE_MAX_VIEWERS_PER_IP: '1' })
-  const responses: ServerResponse[] = []
-  app.server.on('request', (_request, response: ServerResponse) => responses.push(response))
+  const sockets = serverSockets(app)
   const stream = await openEventStream(`${address}/ws/live`)
   await stream.next()
   t.equal(app.viewerAdmission.viewers, 1)
   // Listening after the stream joined, so the set has seen the close when this resolves.
-  const closed = once(responses[0] as ServerResponse, 'close')
+  const closed = closeOf(sockets[0])
   stream.close()
   await closed
   t.equal(app.viewerAdmission.viewers, 0)
@@ -169,8 +192,63 @@ t.test('an open event stream keeps nothing of its request, reply or request logg
   await nextTurn()
   collectGarbage()
   t.equal(requests.length, 1)
-  // Node's own response keeps its raw request (its finish listener is bound to it) until it ends.
-  t.same(requests.map(reachable), [['raw']], 'request, reply and child logger collected while the stream is open')
+  t.same(requests.map(reachable), [[]], 'request, raw request, reply and child logger collected while the stream is open')
   app.liveState.heartbeat({ sessionId: 'a' })
   t.match(await stream.next(), /^id: 1\ndata: \{"seq":1,"active":true/, 'and the stream still gets changes')
+})
+
+t.test('the stream runs until the connection closes (no length, no chunked coding); a client ending its side ends it and gives the place back', async (t) => {
+  const { app, address } = await listen(t)
+  const sockets = serverSockets(app)
+  const connection = await openRawConnection(Number(new URL(address).port))
+  t.teardown(() => connection.socket.destroy())
+  connection.socket.write(STREAM_REQUEST)
+  const received = await connection.until(`data: ${OFFLINE}\n\n`)
+  const [head = '', body] = received.split('\r\n\r\n')
+  t.match(head, /^HTTP\/1\.1 200 OK\r\n/)
+  t.match(head, /\r\nconnection: close(\r\n|$)/)
+  t.match(head, /\r\ndate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT(\r\n|$)/)
+  t.notMatch(head, /transfer-encoding|content-length/i)
+  t.equal(body, `retry: 5000\n\nid: 0\ndata: ${OFFLINE}\n\n`, 'events as they are, unframed')
+  t.equal(app.viewerAdmission.viewers, 1)
+
+  const closed = closeOf(sockets[0])
+  connection.socket.end()
+  await connection.ended
+  await closed
+  t.equal(app.viewerAdmission.viewers, 0)
+  t.equal(app.sseStreams.size, 0)
+})
+
+t.test('an event stream whose client resets the connection gives its place back', async (t) => {
+  const { app, address } = await listen(t)
+  const sockets = serverSockets(app)
+  const connection = await openRawConnection(Number(new URL(address).port))
+  connection.socket.write(STREAM_REQUEST)
+  await connection.until(`data: ${OFFLINE}\n\n`)
+  const closed = closeOf(sockets[0])
+  connection.socket.resetAndDestroy()
+  await closed
+  t.equal(app.viewerAdmission.viewers, 0)
+  t.equal(app.sseStreams.size, 0)
+  app.liveState.heartbeat({ sessionId: 'a' })
+  t.equal(app.sseStreams.size, 0, 'and a change after it goes to no one')
+})
+
+t.test('a GET whose body is still arriving gets its stream from node:http, framed by it, and gives the place back', async (t) => {
+  const { app, address } = await listen(t)
+  const sockets = serverSockets(app)
+  const connection = await openRawConnection(Number(new URL(address).port))
+  t.teardown(() => connection.socket.destroy())
+  connection.socket.write('GET /ws/live HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\ncontent-length: 4\r\n\r\n')
+  await connection.until(`data: ${OFFLINE}\n\n`)
+  t.match(connection.received, /\r\ntransfer-encoding: chunked\r\n/i)
+  app.liveState.heartbeat({ sessionId: 'a' })
+  await connection.until(`data: ${app.liveState.snapshot.json}\n\n`)
+  t.equal(app.viewerAdmission.viewers, 1)
+  const closed = closeOf(sockets[0])
+  connection.socket.destroy()
+  await closed
+  t.equal(app.viewerAdmission.viewers, 0)
+  t.equal(app.sseStreams.size, 0)
 })
