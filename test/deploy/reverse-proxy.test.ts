@@ -1,7 +1,10 @@
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { AUTH, TEST_ENV } from '../helpers/app.js'
+import { openEventStream } from '../helpers/event-stream.js'
 import { httpCall } from '../helpers/http-call.js'
 import { openViewer } from '../helpers/viewer.js'
 import { loadCompose, traefikRouters } from '../helpers/compose.js'
@@ -80,6 +83,27 @@ t.test('WebSocket upgrade and broadcast through the proxy', { skip }, async (t) 
   for (const viewer of viewers) t.match(await viewer.next(), { active: true, sessions: 1 }, 'every viewer hears the change')
   t.equal((await post('/api/live/stop')).status, 200)
   for (const viewer of viewers) t.match(await viewer.next(), IS_OFFLINE)
+})
+
+t.test('an event stream through the proxy: each change at once, and the place given back when the viewer leaves', { skip }, async (t) => {
+  const { app, proxyPort } = await startStack(t)
+  const upstream: Socket[] = []
+  app.server.on('connection', (socket: Socket) => upstream.push(socket))
+  // The stream's body runs until its connection closes (no length, no chunks): the proxy must pass
+  // each event on as it comes, not wait for the end.
+  const stream = await openEventStream(`http://127.0.0.1:${proxyPort}/ws/live`)
+  const [streamSocket] = upstream
+  t.equal(stream.response.statusCode, 200)
+  t.match(stream.response.headers['content-type'], /^text\/event-stream/)
+  t.equal(await stream.next(), 'retry: 5000')
+  t.equal(await stream.next(), `id: 0\ndata: ${JSON.stringify(OFFLINE)}`, 'first the current state')
+  const live = await httpCall({ port: proxyPort, path: '/api/live/heartbeat', method: 'POST', headers: AUTH })
+  t.equal(await stream.next(), `id: 1\ndata: ${live.body}`, 'then the change')
+  t.equal(app.sseStreams.size, 1)
+  const closed = once(streamSocket!, 'close')
+  stream.close()
+  await closed
+  t.equal(app.sseStreams.size, 0, 'the proxy closing its upstream connection ends the stream')
 })
 
 t.test('trusting the proxy: logs name the client, whatever it forges, over HTTP and WebSocket', { skip }, async (t) => {
