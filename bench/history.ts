@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { percentile } from './heartbeat-load.js'
 import { inTurn, LoadProcess } from './measure.js'
-import { median } from './report.js'
+import { median, numberOption } from './report.js'
 import { serverRequest, ServerProcess } from './servers.js'
 import { writeSyntheticHistory } from './synthetic-history.js'
 
@@ -27,15 +27,10 @@ const { values: args } = parseArgs({
   }
 })
 
-function count (option: string, value: string): number {
-  const number = Number(value)
-  if (!(number >= 1)) throw new Error(`--${option} must be a positive number, not ${value}`)
-  return number
-}
-const days = count('days', args.days)
-const requests = count('requests', args.requests)
-const viewers = count('viewers', args.viewers)
-const flips = count('flips', args.flips)
+const days = numberOption('days', args.days, 1)
+const requests = numberOption('requests', args.requests, 1)
+const viewers = numberOption('viewers', args.viewers, 1)
+const flips = numberOption('flips', args.flips, 1)
 
 const dir = mkdtempSync(join(tmpdir(), 'cc-live-bench-history-'))
 const rows: Array<{ metric: string, value: number, unit: string }> = []

@@ -19,7 +19,7 @@ import { claudeCodeMissing, CLAUDE_CODE_VERSION } from '../test/helpers/claude-c
 import { held, startFakeAnthropic, toolUse } from '../test/helpers/claude-code/fake-anthropic.js'
 import { claudeHome, type ClaudeHome, type Cleanup } from '../test/helpers/claude-code/home.js'
 import { claudePrint } from '../test/helpers/claude-code/print-mode.js'
-import { median } from './report.js'
+import { median, numberOption } from './report.js'
 import { BENCH_KEY, serverRequest, ServerProcess } from './servers.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -33,14 +33,9 @@ const { values: args } = parseArgs({
   }
 })
 
-function count (option: string, value: string): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${option} must be a positive whole number, not ${value}`)
-  return number
-}
-const rounds = count('rounds', args.rounds)
-const calls = count('calls', args.calls)
-const starts = count('starts', args.starts)
+const rounds = numberOption('rounds', args.rounds, 1)
+const calls = numberOption('calls', args.calls, 1)
+const starts = numberOption('starts', args.starts, 1)
 if (claudeCodeMissing !== null) throw new Error(claudeCodeMissing)
 
 /** Edits the hooks in a home's settings. */

@@ -44,6 +44,13 @@ export interface Row {
   pass: boolean | null
 }
 
+/** A numeric command-line option of at least `least`; fails naming the option. */
+export function numberOption (option: string, value: string, least: number): number {
+  const number = Number(value)
+  if (!(number >= least)) throw new Error(`--${option} must be a number of at least ${least}, not ${value}`)
+  return number
+}
+
 export function median (values: number[]): number {
   if (values.length === 0) return NaN
   const sorted = [...values].sort((a, b) => a - b)

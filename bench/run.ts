@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { fanOutChart } from './chart.js'
 import { measureCrowds, measureHeartbeats } from './measure.js'
 import { measureReplicas, REPLICA_TABLE_HEADER, replicaRows } from './replicas.js'
-import { rows, table, TABLE_HEADER, tableLine, type Row, type RunResult } from './report.js'
+import { numberOption, type Row, rows, type RunResult, table, TABLE_HEADER, tableLine } from './report.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -41,26 +41,20 @@ const { values: args } = parseArgs({
   }
 })
 
-function count (option: string, value: string): number {
-  const number = Number(value)
-  if (!(number >= 0)) throw new Error(`--${option} must be a non-negative number, not ${value}`)
-  return number
-}
-
-const viewerCounts = (args.full ? '1000,2500,5000,10000' : args.viewers).split(',').map((value) => count('viewers', value))
+const viewerCounts = (args.full ? '1000,2500,5000,10000' : args.viewers).split(',').map((value) => numberOption('viewers', value, 0))
 const options = {
   viewerCounts,
-  runs: count('runs', args.runs),
-  flips: count('flips', args.flips),
-  warmupFlips: count('warmup', args.warmup),
-  expiries: count('expiries', args.expiries),
-  ttlSeconds: count('ttl', args.ttl),
-  memorySettleSeconds: count('memory-settle', args['memory-settle']),
+  runs: numberOption('runs', args.runs, 0),
+  flips: numberOption('flips', args.flips, 0),
+  warmupFlips: numberOption('warmup', args.warmup, 0),
+  expiries: numberOption('expiries', args.expiries, 0),
+  ttlSeconds: numberOption('ttl', args.ttl, 0),
+  memorySettleSeconds: numberOption('memory-settle', args['memory-settle'], 0),
   heartbeat: {
-    seconds: count('heartbeat-seconds', args['heartbeat-seconds']),
-    rounds: count('heartbeat-rounds', args['heartbeat-rounds']),
-    sequential: count('heartbeat-sequential', args['heartbeat-sequential']),
-    connections: count('connections', args.connections)
+    seconds: numberOption('heartbeat-seconds', args['heartbeat-seconds'], 0),
+    rounds: numberOption('heartbeat-rounds', args['heartbeat-rounds'], 0),
+    sequential: numberOption('heartbeat-sequential', args['heartbeat-sequential'], 0),
+    connections: numberOption('connections', args.connections, 0)
   },
   nodeArgs: args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]
 }
@@ -97,12 +91,12 @@ mkdirSync(args.out, { recursive: true })
 const load = machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')
 
 if (args.replicas !== undefined) {
-  const replicas = count('replicas', args.replicas)
+  const replicas = numberOption('replicas', args.replicas, 0)
   console.log(`cc-live, ${replicas} replicas on Redis vs 1 process, on ${machine.cpu} (${machine.cores} cores), node ${machine.node}, load ${load}`)
   const results = []
   const measured: Row[] = []
   for (const viewers of viewerCounts) {
-    const result = await measureReplicas({ ...options, replicas, viewers, hopFlips: count('hop-flips', args['hop-flips']), onProgress: progress(viewers) })
+    const result = await measureReplicas({ ...options, replicas, viewers, hopFlips: numberOption('hop-flips', args['hop-flips'], 0), onProgress: progress(viewers) })
     results.push(result)
     const resultRows = replicaRows(result)
     measured.push(...resultRows)
