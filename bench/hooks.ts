@@ -13,6 +13,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { claudeCodeMissing, CLAUDE_CODE_VERSION } from '../test/helpers/claude-code/binary.js'
@@ -21,7 +22,6 @@ import { claudeHome, type ClaudeHome, type Cleanup } from '../test/helpers/claud
 import { claudePrint } from '../test/helpers/claude-code/print-mode.js'
 import { median, numberOption } from './report.js'
 import { BENCH_KEY, serverRequest, ServerProcess } from './servers.js'
-import { setTimeout as sleep } from 'node:timers/promises'
 
 const { values: args } = parseArgs({
   options: {

@@ -110,15 +110,16 @@ set_presence () {
 hook_session () {
   if [ -n "${CLAUDE_CODE_SESSION_ID:-}" ]; then
     session_cwd=$PWD
-    hook_value=$CLAUDE_CODE_SESSION_ID
+    hook_session_id=$CLAUDE_CODE_SESSION_ID
   else
     hook_field cwd
     session_cwd=$hook_value
     hook_field session_id
+    hook_session_id=$hook_value
   fi
   case $session_cwd in *\\*) session_cwd= ;; esac
   find_owner
-  set_presence "$hook_value"
+  set_presence "$hook_session_id"
 }
 
 # Records what a hook saw the session do, for the presence's loop to send: the status ($1), the tool

@@ -127,8 +127,8 @@ newer_record () {
   [ "$record_time" -gt "$1" ] || { [ "$record_time" -eq "$1" ] && [ "$record_pid" -gt "$2" ]; }
 }
 
-# Removes what the hooks recorded for the presence (its model, waiting mark and status records), once it is over,
-# and the files given.
+# Removes what the hooks recorded for the presence (its model, waiting mark and status records),
+# once it is over, and the files given.
 forget_presence () {
   set -- "$@" "$model_file" "$waiting_file"
   for file in "$status_prefix"*; do
