@@ -6,6 +6,7 @@ import { ACTIVITY_FIELDS, type ActivityField } from './public-state.js'
 import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis-settings.js'
 import { MAX_SAVED_SESSIONS } from './state-file-format.js'
 import { checkTimeZone } from './owner-calendar.js'
+import { MAX_RETENTION_DAYS } from './history-query.js'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080
@@ -86,7 +87,7 @@ export const configSchema = {
     CC_LIVE_REDIS_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$', default: 'cc-live:' },
     CC_LIVE_TIMEZONE: { type: 'string', default: 'UTC' },
     CC_LIVE_HISTORY: { type: 'string', enum: ['on', 'off'], default: 'on' },
-    CC_LIVE_HISTORY_DAYS: { type: 'integer', minimum: 1, maximum: 3660, default: 400 },
+    CC_LIVE_HISTORY_DAYS: { type: 'integer', minimum: 1, maximum: MAX_RETENTION_DAYS, default: 400 },
     CC_LIVE_HISTORY_FILE: { type: 'string', default: '' }
   }
 } as const

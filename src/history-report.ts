@@ -56,8 +56,11 @@ function daySeconds (date: IsoDate, times: DayTimes | undefined): DaySeconds {
 
 export function historyReport ({ timezone, from, to, today, days }: ReportInput): HistoryReport {
   const byDate = new Map(days.map((day) => [day.date, day]))
-  const range: DaySeconds[] = []
-  for (let date = from; date <= to; date = addDays(date, 1)) range.push(daySeconds(date, byDate.get(date)))
+  // Walked by count, not by comparing the dates' text: past year 9999 that text no longer sorts.
+  const range = Array.from({ length: Math.max(0, daysBetween(from, to) + 1) }, (_, index) => {
+    const date = addDays(from, index)
+    return daySeconds(date, byDate.get(date))
+  })
   const totals = { active: 0, working: 0, waiting: 0, activeDays: 0 }
   for (const day of range) {
     totals.active += day.active
@@ -75,7 +78,7 @@ export function streakOf (activeDates: readonly IsoDate[], today: IsoDate): Stre
   let run = 0
   let previous: IsoDate | null = null
   for (const date of activeDates) {
-    if (date > today) break
+    if (daysBetween(date, today) < 0) break
     run = previous !== null && daysBetween(previous, date) === 1 ? run + 1 : 1
     longest = Math.max(longest, run)
     previous = date
@@ -102,7 +105,7 @@ export interface HistoryReads extends HistorySource {
 export async function readReport (source: HistorySource, { from, to }: { from: IsoDate, to: IsoDate }): Promise<HistoryReport> {
   const { timezone, today, retentionDays } = source
   const oldest = addDays(today, 1 - retentionDays)
-  const days = await source.days(from < oldest ? from : oldest, to > today ? to : today)
+  const days = await source.days(daysBetween(from, oldest) > 0 ? from : oldest, daysBetween(today, to) > 0 ? to : today)
   return historyReport({ timezone, from, to, today, days })
 }
 

@@ -62,6 +62,11 @@ t.test('every parameter out of its bounds: 400 in the one error shape, naming it
     ['/ws/live/history?to=2026-03-04T00:00', /^to: must be a date/],
     ['/ws/live/history?from=2026-03-05&to=2026-03-04', /^from: must not be after to \(2026-03-04\)$/],
     ['/ws/live/history?from=2025-01-30&to=2026-03-06', /^from: must be at most 400 days before to/],
+    ['/ws/live/history?to=9999-12-31', /^to: must be within 3660 days of today \(2026-03-04\)$/],
+    ['/ws/live/history?from=9999-12-31&to=9999-12-31', /^to: must be within 3660 days of today/],
+    ['/ws/live/history?from=0001-01-01&to=0001-01-02', /^to: must be within 3660 days of today/],
+    ['/ws/live/history?from=2016-02-24&to=2016-03-01', /^from: must be within 3660 days of today/],
+    ['/ws/live/history?from=2036-03-06&to=2036-03-12', /^to: must be within 3660 days of today/],
     ['/ws/live/history?from=2026-01-01&from=2026-01-02', /querystring\/from must be string/],
     ['/ws/live/sessions?limit=0', /^limit: must be a whole number from 1 to 100$/],
     ['/ws/live/sessions?limit=101', /^limit: must be a whole number from 1 to 100$/],
@@ -79,7 +84,7 @@ t.test('every parameter out of its bounds: 400 in the one error shape, naming it
     t.equal(res.statusCode, 400, url)
     t.match(res.json(), { statusCode: 400, code: /^(CC_LIVE_BAD_QUERY|FST_ERR_VALIDATION)$/, error: 'Bad Request', message }, url)
   }
-  const edges = ['/ws/live/history?from=2025-02-02&to=2026-03-07', '/ws/live/sessions?limit=1', '/ws/live/sessions?limit=100',
+  const edges = ['/ws/live/history?from=2025-02-02&to=2026-03-07', '/ws/live/history?from=2016-02-25&to=2016-03-01', '/ws/live/history?from=2036-03-05&to=2036-03-11', '/ws/live/sessions?limit=1', '/ws/live/sessions?limit=100',
     '/ws/live/history.svg?weeks=4', '/ws/live/history.svg?weeks=53', '/ws/live/history.svg?metric=working&theme=dark', '/ws/live/history?unknown=1']
   for (const url of edges) t.equal((await get(app, url)).statusCode, 200, `${url}: within bounds`)
 })
