@@ -21,6 +21,19 @@ function forgetUpgrade (socket: WebSocket, request: FastifyRequest): void {
   if (tcp?._httpMessage) tcp._httpMessage.detachSocket(tcp)
 }
 
+/**
+ * Runs `join`, which hands the viewer's place to a viewer set (which gives it back when the viewer
+ * leaves); if anything throws before that, the place is given back here.
+ */
+function joinOrRelease (release: () => void, join: () => void): void {
+  try {
+    join()
+  } catch (error) {
+    release()
+    throw error
+  }
+}
+
 /** Whether a request asks to become a viewer: a WebSocket upgrade or an event stream (never a HEAD). */
 function isViewer (request: FastifyRequest): boolean {
   return request.ws || (request.method === 'GET' && wantsEventStream(request.headers.accept))
@@ -55,15 +68,23 @@ const live: FastifyPluginAsync = async function live (fastify) {
       // The check before the handler passed; another viewer may have taken the last place since.
       const admission = viewerAdmission.admit(request.ip, request.headers.origin)
       if (admission.refusal !== undefined) return reply.sendError(admission.refusal)
-      const stream = openEventStream(reply, new Date(clock.wallNow()), onStreamError)
-      sseStreams.add(stream, liveState.snapshot, admission.release)
+      joinOrRelease(admission.release, () => {
+        const stream = openEventStream(reply, new Date(clock.wallNow()), onStreamError)
+        sseStreams.add(stream, liveState.snapshot, admission.release, request.raw.socket)
+      })
     },
     wsHandler: (socket, request) => {
       const admission = viewerAdmission.admit(request.ip, request.headers.origin)
-      forgetUpgrade(socket, request)
-      socket.on('error', onViewerError)
-      if (admission.refusal !== undefined) socket.close(CLOSE_TRY_AGAIN_LATER, 'too many viewers')
-      else viewers.add(socket, liveState.snapshot, admission.release)
+      if (admission.refusal !== undefined) {
+        socket.on('error', onViewerError)
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'too many viewers')
+        return
+      }
+      joinOrRelease(admission.release, () => {
+        forgetUpgrade(socket, request)
+        socket.on('error', onViewerError)
+        viewers.add(socket, liveState.snapshot, admission.release)
+      })
     }
   })
 }

@@ -52,7 +52,7 @@ export const freeParser: FreeParser | undefined = (() => {
 })()
 
 /**
- * Takes the connection of a complete request whose response has sent nothing yet away from
+ * Takes the connection of a complete request whose response owns the socket and has sent nothing yet away from
  * node:http, as an upgrade does; returns its socket, or null (nothing changed) when that cannot be
  * done. The caller then writes the response itself, and must listen for 'error' at once: node:http
  * no longer does. The socket is left reading, so the peer's end and errors are still seen.
@@ -65,7 +65,9 @@ export const freeParser: FreeParser | undefined = (() => {
 export function takeOverConnection (request: IncomingMessage, response: ServerResponse): Socket | null {
   const socket = request.socket as HttpSocket
   const parser = socket.parser
-  if (freeParser === undefined || parser == null || !request.complete || response.headersSent || socket.destroyed) return null
+  // A response queued behind an earlier one on the same connection (pipelining) does not own the
+  // socket yet: taking it would leave that earlier response, and this one, nowhere to go.
+  if (freeParser === undefined || parser == null || !request.complete || response.headersSent || socket.destroyed || response.socket !== socket) return null
   const listeners = NODE_CONNECTION_LISTENERS.map(([event, name]) => {
     const listener = socket.listeners(event).find((candidate) => candidate.name === name)
     return [event, listener as Listener | undefined] as const

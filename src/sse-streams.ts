@@ -3,7 +3,10 @@ import type { Snapshot } from './public-state.js'
 import type { ViewerTransport } from './viewer-feed.js'
 
 /** What the set needs of a stream: the socket taken over from node:http (or, failing that, the raw response) in the service, a PassThrough in unit tests. */
-export type SseStream = Pick<Writable, 'write' | 'end' | 'destroy' | 'writableLength' | 'once'>
+export type SseStream = Pick<Writable, 'write' | 'end' | 'destroy' | 'writableLength' | 'once' | 'closed'>
+
+/** What ends a stream: the connection it is written to, closing. */
+export type SseConnection = Pick<Writable, 'once' | 'closed'>
 
 export interface SseStreamSetOptions {
   /** A stream whose unsent bytes pass this is cut rather than buffered for. */
@@ -49,16 +52,19 @@ export class SseStreamSet implements ViewerTransport {
 
   /**
    * Writes the current state and joins in one synchronous step, so no change can fall between the
-   * two. `release` is called once, when the stream closes or is cut.
+   * two. `release` is called once, when the stream's connection closes or the stream is cut.
+   *
+   * The connection, not the stream, says when it ended: a response queued behind another on a
+   * pipelined connection hears nothing of the connection closing, and would hold its place for ever.
    */
-  add (stream: SseStream, current: Snapshot, release: () => void): void {
-    if (this.#closed) {
+  add (stream: SseStream, current: Snapshot, release: () => void, connection: SseConnection = stream): void {
+    if (this.#closed || connection.closed) {
       release()
       stream.end()
       return
     }
     this.#streams.set(stream, release)
-    stream.once('close', () => this.#remove(stream))
+    connection.once('close', () => this.#remove(stream))
     stream.write(this.#retry)
     stream.write(sseEvent(current))
   }
