@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
-import { median } from './report.js'
 import { AUTHORIZATION, serverRequest, type ServerProcess } from './servers.js'
+import { median, percentile } from './statistics.js'
 
 export interface HeartbeatLoad {
   /** autocannon, `connections` at once, as fast as the server answers. */
@@ -27,11 +27,6 @@ export interface HeartbeatLoadOptions {
 }
 
 const BODY = '{"session_id":"bench"}'
-
-/** The value below which `fraction` of the sorted values lie. */
-export function percentile (sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN
-}
 
 /** One round against one server: heartbeats one at a time, then a burst of them from autocannon. */
 export async function heartbeatRound (server: ServerProcess, { connections, seconds, sequential }: Omit<HeartbeatLoadOptions, 'rounds'>): Promise<HeartbeatLoad> {

@@ -10,10 +10,10 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { percentile } from './heartbeat-load.js'
 import { inTurn, LoadProcess } from './measure.js'
-import { median, numberOption } from './report.js'
+import { numberOption } from './report.js'
 import { serverRequest, ServerProcess } from './servers.js'
+import { median, percentile } from './statistics.js'
 import { writeSyntheticHistory } from './synthetic-history.js'
 
 const { values: args } = parseArgs({

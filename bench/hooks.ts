@@ -20,8 +20,9 @@ import { claudeCodeMissing, CLAUDE_CODE_VERSION } from '../test/helpers/claude-c
 import { held, startFakeAnthropic, toolUse } from '../test/helpers/claude-code/fake-anthropic.js'
 import { claudeHome, type ClaudeHome, type Cleanup } from '../test/helpers/claude-code/home.js'
 import { claudePrint } from '../test/helpers/claude-code/print-mode.js'
-import { median, numberOption } from './report.js'
+import { numberOption } from './report.js'
 import { BENCH_KEY, serverRequest, ServerProcess } from './servers.js'
+import { median } from './statistics.js'
 
 const { values: args } = parseArgs({
   options: {

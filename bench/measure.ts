@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.js'
 import type { Transport } from './crowd.js'
 import type { Delivery, LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
-import { SERVER_NAMES, ServerProcess, type ServerName } from './servers.js'
+import { SERVER_NAMES, ServerProcess, type Pair, type ServerName } from './servers.js'
 
 const LOAD_ENTRY = fileURLToPath(new URL('load-process.js', import.meta.url))
-
-type Pair<T> = Record<ServerName, T>
 
 export interface CrowdOptions {
   viewers: number

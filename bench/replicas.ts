@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import { percentile } from './heartbeat-load.js'
 import type { Delivery } from './load-process.js'
 import { inTurn, LoadProcess } from './measure.js'
 import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from './redis-server.js'
-import { comparisonRow, median, type Row } from './report.js'
+import { comparisonRow, type Row } from './report.js'
 import { freePort, ServerProcess, serverRequest, SESSION } from './servers.js'
+import { median, percentile } from './statistics.js'
 
 export interface ReplicaOptions {
   /** Viewers per process: the single process holds this many, and so does each replica. */

@@ -1,8 +1,7 @@
 import type { HeartbeatLoad } from './heartbeat-load.js'
 import type { CrowdResult } from './measure.js'
-import type { ServerName } from './servers.js'
-
-type Pair<T> = Record<ServerName, T>
+import type { Pair } from './servers.js'
+import { median } from './statistics.js'
 
 export interface RunResult {
   /** One entry per viewer count, in the order measured. */
@@ -49,13 +48,6 @@ export function numberOption (option: string, value: string, least: number): num
   const number = Number(value)
   if (!(number >= least)) throw new Error(`--${option} must be a number of at least ${least}, not ${value}`)
   return number
-}
-
-export function median (values: number[]): number {
-  if (values.length === 0) return NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 const max = (values: number[]): number => values.length === 0 ? NaN : Math.max(...values)

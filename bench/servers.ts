@@ -20,6 +20,8 @@ export const SERVERS = {
 } as const
 export type ServerName = keyof typeof SERVERS
 export const SERVER_NAMES = Object.keys(SERVERS) as ServerName[]
+/** One of something per server, as the benchmark compares them. */
+export type Pair<T> = Record<ServerName, T>
 
 const GC_ON_SIGNAL = fileURLToPath(new URL('gc-on-signal.js', import.meta.url))
 const READY_TIMEOUT_MS = 10_000
