@@ -1,9 +1,9 @@
 import type { Clock } from '../src/clock.js'
-import { HistoryRecorder } from '../src/history-recorder.js'
-import type { SessionEvent } from '../src/live-store.js'
-import { OwnerCalendar } from '../src/owner-calendar.js'
-import type { SessionStatus } from '../src/public-state.js'
-import { SqliteHistoryStore } from '../src/sqlite-history-store.js'
+import { OwnerCalendar } from '../src/history/owner-calendar.js'
+import { HistoryRecorder } from '../src/history/recorder.js'
+import { SqliteHistoryStore } from '../src/history/sqlite-store.js'
+import type { SessionStatus } from '../src/live/public-state.js'
+import type { SessionEvent } from '../src/live/store.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE

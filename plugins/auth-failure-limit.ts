@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
-import { clientKey } from '../src/client-key.js'
-import { FailureLimiter, type FailureCounter } from '../src/failure-limiter.js'
-import { RedisFailureLimiter } from '../src/redis-failure-limiter.js'
+import { clientKey } from '../src/access/client-key.js'
+import { FailureLimiter, type FailureCounter } from '../src/access/failure-limiter.js'
+import { RedisFailureLimiter } from '../src/access/redis-failure-limiter.js'
 import { retryAfterSeconds } from '../src/errors.js'
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
-import { LiveState } from '../src/live-state.js'
-import type { LiveStore } from '../src/live-store.js'
-import { RedisLiveStore } from '../src/redis-live-store.js'
+import { RedisLiveStore } from '../src/live/redis-store.js'
+import { LiveState } from '../src/live/state.js'
+import type { LiveStore } from '../src/live/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import { SseStreamSet } from '../src/sse-streams.js'
-import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewer-feed.js'
+import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewers/feed.js'
+import { SseStreamSet } from '../src/viewers/sse-streams.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

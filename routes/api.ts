@@ -2,8 +2,8 @@ import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import authFailureLimit from '../plugins/auth-failure-limit.js'
 import { errorBody, isErrorCode, retryAfterSeconds } from '../src/errors.js'
-import { sessionBodySchema } from '../src/heartbeat-schema.js'
-import type { Activity, SessionStatus } from '../src/public-state.js'
+import { sessionBodySchema } from '../src/live/heartbeat-schema.js'
+import type { Activity, SessionStatus } from '../src/live/public-state.js'
 import { sendSnapshot } from './snapshot-reply.js'
 
 interface SessionBody {

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply } from 'fastify'
-import { takeOverConnection } from '../src/http-takeover.js'
-import type { SseStream } from '../src/sse-streams.js'
+import { takeOverConnection } from '../src/viewers/http-takeover.js'
+import type { SseStream } from '../src/viewers/sse-streams.js'
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -54,7 +54,7 @@ function forgetReply (reply: FastifyReply): ServerResponse {
 
 /**
  * Turns the reply into an open event stream, its head sent. The connection is taken over from
- * node:http (src/http-takeover.ts), so the stream is its bare socket and nothing of the request
+ * node:http (src/viewers/http-takeover.ts), so the stream is its bare socket and nothing of the request
  * stays reachable; where that cannot be done (a request whose body is still arriving) the stream is
  * the raw response, which node:http frames. `onError` is called, with the socket as `this`, when a
  * taken-over socket fails (it is destroyed either way, and closes).

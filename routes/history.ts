@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
-import { createAsset } from '../src/asset.js'
-import { CARD_METRICS, CARD_THEMES, cardStart, renderCard } from '../src/history-card.js'
-import { parseCount, parseRange, parseWord } from '../src/history-query.js'
-import { readReport, sessionSummary } from '../src/history-report.js'
+import { CARD_METRICS, CARD_THEMES, cardStart, renderCard } from '../src/history/card.js'
+import { parseCount, parseRange, parseWord } from '../src/history/query.js'
+import { readReport, sessionSummary } from '../src/history/report.js'
+import { createAsset } from '../src/widget/asset.js'
 import { sendAsset, sendTagged } from './cached-reply.js'
 
 /** Beside the status module, in the sources and in dist/ alike (see routes/widget.ts). */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
-import { createAsset } from '../src/asset.js'
-import { renderBadge } from '../src/badge.js'
-import type { Status } from '../src/public-state.js'
+import type { Status } from '../src/live/public-state.js'
+import { createAsset } from '../src/widget/asset.js'
+import { renderBadge } from '../src/widget/badge.js'
 import { sendAsset } from './cached-reply.js'
 import { demoPage } from './demo-page.js'
 

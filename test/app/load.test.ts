@@ -6,11 +6,11 @@ import { runInNewContext } from 'node:vm'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
-import { parseSessions } from '../../src/state-file-format.js'
+import { parseSessions } from '../../src/state-file/format.js'
 import { AUTH, buildListeningTestApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { wsUrl } from '../helpers/viewer.js'
-import type { LiveState } from '../../src/live-state.js'
+import type { LiveState } from '../../src/live/state.js'
 import { WorkerCrowd } from '../helpers/worker-crowd.js'
 
 const VIEWERS = 2000

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { compileProxyTrust } from '../../src/access/proxy-trust.js'
 import { configSchema, splitList } from '../../src/config.js'
-import { compileProxyTrust } from '../../src/proxy-trust.js'
-import { parseRedisSettings } from '../../src/redis-settings.js'
+import { parseRedisSettings } from '../../src/redis/settings.js'
 import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
 import { servedRoutes } from '../helpers/served-routes.js'
 

@@ -1,9 +1,9 @@
-import { HistoryRecorder, type HistoryRecorderOptions } from '../../src/history-recorder.js'
-import type { HistoryStore } from '../../src/history-store.js'
-import type { SessionEvent } from '../../src/live-store.js'
-import { OwnerCalendar, type IsoDate } from '../../src/owner-calendar.js'
-import type { Activity, SessionStatus } from '../../src/public-state.js'
-import { SqliteHistoryStore } from '../../src/sqlite-history-store.js'
+import { OwnerCalendar, type IsoDate } from '../../src/history/owner-calendar.js'
+import { HistoryRecorder, type HistoryRecorderOptions } from '../../src/history/recorder.js'
+import { SqliteHistoryStore } from '../../src/history/sqlite-store.js'
+import type { HistoryStore } from '../../src/history/store.js'
+import type { Activity, SessionStatus } from '../../src/live/public-state.js'
+import type { SessionEvent } from '../../src/live/store.js'
 import { FakeClock } from './fake-clock.js'
 
 export const HOUR = 3_600_000

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import type { PublicState } from '../../src/public-state.js'
+import type { PublicState } from '../../src/live/public-state.js'
 import { TEST_ENV, TEST_KEY } from './app.js'
 import { within } from './within.js'
 

@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import type { Test } from 'tap'
-import type { PublicState } from '../../src/public-state.js'
+import type { PublicState } from '../../src/live/public-state.js'
 import { TEST_KEY } from './app.js'
 import { freshPrefix } from './live-stores.js'
 import { startServer, type ServerProcess } from './server-process.js'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
-import type { ActivityEntry, PublicState } from '../../src/public-state.js'
+import type { ActivityEntry, PublicState } from '../../src/live/public-state.js'
 import {
   assertQuiet, type ClaudeCodeOptions, continueStart, DEV_DIR, eventually, hookInput, isHeartbeatOf, laptop, ownClaudeCode, PROJECT_DIR, SESSION_A, SESSION_B, SESSION_C,
   sessionEnd, sessionStart, startServer, type HookRun, type Laptop

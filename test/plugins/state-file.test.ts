@@ -2,9 +2,9 @@ import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:
 import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { DEFAULT_SESSION } from '../../src/live-sessions.js'
-import { readSessionId } from '../../src/state-file-readers.js'
-import { parseSessions } from '../../src/state-file-format.js'
+import { DEFAULT_SESSION } from '../../src/live/sessions.js'
+import { readSessionId } from '../../src/state-file/readers.js'
+import { parseSessions } from '../../src/state-file/format.js'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { captureLogs } from '../helpers/logs.js'
@@ -12,7 +12,7 @@ import { makeFifo, makeSocket } from '../helpers/special-files.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { injectViewer } from '../helpers/viewer.js'
 import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
-import type { LiveState } from '../../src/live-state.js'
+import type { LiveState } from '../../src/live/state.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 

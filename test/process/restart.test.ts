@@ -4,7 +4,7 @@ import { lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } fro
 import { join } from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import type { PublicState } from '../../src/public-state.js'
+import type { PublicState } from '../../src/live/public-state.js'
 import { AUTH, TEST_KEY } from '../helpers/app.js'
 import { startServer, type ServerProcess } from '../helpers/server-process.js'
 import { makeFifo } from '../helpers/special-files.js'

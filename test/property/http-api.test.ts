@@ -4,7 +4,7 @@ import t from 'tap'
 import { isErrorCode } from '../../src/errors.js'
 import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import type { LiveState } from '../../src/live-state.js'
+import type { LiveState } from '../../src/live/state.js'
 
 const RUNS = 2000
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { PublicState } from '../../src/public-state.js'
+import type { PublicState } from '../../src/live/public-state.js'
 import { redisConnection } from '../helpers/live-stores.js'
 import { ReconnectingViewer } from '../helpers/reconnecting-viewer.js'
 import { redisMissing, startRedisServer, type RedisServer } from '../helpers/redis-server.js'

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { PublicState } from '../../src/public-state.js'
+import type { PublicState } from '../../src/live/public-state.js'
 import type { SwarmReport } from '../helpers/reconnecting-swarm.js'
 import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
 import { answeredState, apiCall, startReplicas } from '../helpers/replicas.js'

@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import t, { type Test } from 'tap'
-import type { HistoryReport } from '../../src/history-report.js'
+import type { HistoryReport } from '../../src/history/report.js'
 import { AUTH, buildTestApp } from '../helpers/app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { HOUR, settled } from '../helpers/history.js'
