@@ -19,8 +19,11 @@ interface Viewer {
 
 /** A viewer's message did not arrive within the time allowed. */
 export class ChangeNotDelivered extends Error {
-  constructor (readonly missing: number) {
+  readonly missing: number
+
+  constructor (missing: number) {
     super(`${missing} viewers did not receive the change`)
+    this.missing = missing
   }
 }
 

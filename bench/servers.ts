@@ -41,11 +41,15 @@ export interface ServerSettings {
 
 /** A server under test in its own process, with its logs going to a file as a deployment's would. */
 export class ServerProcess {
+  readonly name: ServerName
+  readonly port: number
   readonly #child: ChildProcess
   readonly #logDir: string
   readonly #exited: Promise<unknown>
 
-  private constructor (readonly name: ServerName, readonly port: number, child: ChildProcess, logDir: string) {
+  private constructor (name: ServerName, port: number, child: ChildProcess, logDir: string) {
+    this.name = name
+    this.port = port
     this.#child = child
     this.#logDir = logDir
     this.#exited = once(child, 'exit')

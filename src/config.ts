@@ -99,8 +99,11 @@ export interface ConfigProblem {
 
 /** Settings the service cannot start with: each named by its variable, always in the form `NAME: reason`. */
 export class ConfigError extends Error {
-  constructor (readonly problems: readonly ConfigProblem[]) {
+  readonly problems: readonly ConfigProblem[]
+
+  constructor (problems: readonly ConfigProblem[]) {
     super(problems.map(({ variable, reason }) => `${variable}: ${reason}`).join('; '))
+    this.problems = problems
     this.name = 'ConfigError'
   }
 }

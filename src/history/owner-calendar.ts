@@ -51,10 +51,13 @@ export function weekday (date: IsoDate): number {
  * change is as long as it really was, and a day with no midnight starts when the day does.
  */
 export class OwnerCalendar {
+  readonly timeZone: string
   /** The day most recently asked about: nearly every question is about today. */
   #lastDay: OwnerDay | null = null
 
-  constructor (readonly timeZone: string) {}
+  constructor (timeZone: string) {
+    this.timeZone = timeZone
+  }
 
   dayAt (ms: number): OwnerDay {
     const last = this.#lastDay

@@ -2,11 +2,13 @@ import { addDays, daysBetween, isIsoDate, type IsoDate } from './owner-calendar.
 
 /** A query parameter that breaks its rule: answered 400 in the one error shape, the message naming it. */
 export class QueryError extends Error {
+  readonly parameter: string
   readonly statusCode = 400
   readonly code = 'CC_LIVE_BAD_QUERY'
 
-  constructor (readonly parameter: string, reason: string) {
+  constructor (parameter: string, reason: string) {
     super(`${parameter}: ${reason}`)
+    this.parameter = parameter
     this.name = 'QueryError'
   }
 }

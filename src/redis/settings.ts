@@ -41,8 +41,11 @@ export function parseRedisSettings (url: string, password: string, prefix: strin
 
 /** A Redis setting at fault, named, with a reason that repeats no part of its value. */
 export class RedisSettingError extends Error {
-  constructor (readonly variable: string, reason: string) {
+  readonly variable: string
+
+  constructor (variable: string, reason: string) {
     super(reason)
+    this.variable = variable
     this.name = 'RedisSettingError'
   }
 }

@@ -13,6 +13,8 @@ const GOING_AWAY = 1001
  * every state it was sent, whether it went from live to offline, and whether the seq ever went back.
  */
 export class ReconnectingViewer {
+  readonly url: string
+  readonly keep: boolean
   /** Every state received, in order, across connections (only if `keep` was asked for). */
   readonly states: PublicState[] = []
   received = 0
@@ -29,7 +31,9 @@ export class ReconnectingViewer {
   #stopped = false
   #waiters: Array<{ until: (viewer: ReconnectingViewer) => boolean, resolve: () => void }> = []
 
-  constructor (readonly url: string, readonly keep = false) {
+  constructor (url: string, keep = false) {
+    this.url = url
+    this.keep = keep
     this.#connect()
   }
 

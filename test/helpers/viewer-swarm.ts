@@ -16,12 +16,14 @@ type Command = { expect: number, final: string } | 'leave'
 
 /** A viewer that keeps only what the test checks: how many messages, and the last one. */
 class CountingViewer {
+  readonly socket: WebSocket
   count = 0
   last: Buffer | null = null
   #target = Infinity
   #reached: () => void = () => {}
 
-  constructor (readonly socket: WebSocket) {
+  constructor (socket: WebSocket) {
+    this.socket = socket
     socket.on('message', (data: Buffer) => {
       this.last = data
       if (++this.count === this.#target) this.#reached()

@@ -15,13 +15,15 @@ interface Waiter {
  * with upTo()/nth(). A close fails every read still waiting instead of leaving it hanging.
  */
 export class ViewerClient {
+  readonly socket: WebSocket
   readonly messages: PublicState[] = []
   readonly closed: Promise<{ code: number }>
   #taken = 0
   #waiters: Waiter[] = []
   #failure: Error | undefined
 
-  constructor (readonly socket: WebSocket) {
+  constructor (socket: WebSocket) {
+    this.socket = socket
     socket.on('message', (data) => {
       this.messages.push(JSON.parse(data.toString()) as PublicState)
       this.#waiters = this.#waiters.filter((waiter) => {

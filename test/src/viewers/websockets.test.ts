@@ -11,8 +11,12 @@ class RecordingSocket extends EventEmitter {
   pings = 0
   terminated = false
   closedWith: [number, string] | null = null
+  readonly answersClose: boolean
 
-  constructor (readonly answersClose = true) { super() }
+  constructor (answersClose = true) {
+    super()
+    this.answersClose = answersClose
+  }
 
   send (data: Buffer) { this.sent.push(data) }
   ping () { this.pings++ }
