@@ -1,5 +1,5 @@
-import type { Row } from './report.js'
-import type { ServerName } from './servers.js'
+import type { Row } from './report.ts'
+import type { ServerName } from './servers.ts'
 
 interface FanOutPoint {
   viewers: number

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
-import { AUTHORIZATION, serverRequest, type ServerProcess } from './servers.js'
-import { median, percentile } from './statistics.js'
+import { AUTHORIZATION, serverRequest, type ServerProcess } from './servers.ts'
+import { median, percentile } from './statistics.ts'
 
 export interface HeartbeatLoad {
   /** autocannon, `connections` at once, as fast as the server answers. */

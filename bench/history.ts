@@ -10,11 +10,11 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { inTurn, LoadProcess } from './measure.js'
-import { numberOption } from './report.js'
-import { serverRequest, ServerProcess } from './servers.js'
-import { median, percentile } from './statistics.js'
-import { writeSyntheticHistory } from './synthetic-history.js'
+import { inTurn, LoadProcess } from './measure.ts'
+import { numberOption } from './report.ts'
+import { serverRequest, ServerProcess } from './servers.ts'
+import { median, percentile } from './statistics.ts'
+import { writeSyntheticHistory } from './synthetic-history.ts'
 
 const { values: args } = parseArgs({
   options: {

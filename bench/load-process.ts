@@ -4,8 +4,8 @@
  * viewer having it. Forked by bench/measure.ts, one per server under test, so
  * no server shares a process (or an event loop) with its load.
  */
-import { ChangeNotDelivered, Crowd, type Transport } from './crowd.js'
-import { SESSION, serverRequest } from './servers.js'
+import { ChangeNotDelivered, Crowd, type Transport } from './crowd.ts'
+import { SESSION, serverRequest } from './servers.ts'
 
 export type LoadCommand =
   | { type: 'connect', port: number, viewers: number, transport: Transport }

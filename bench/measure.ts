@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.js'
-import type { Transport } from './crowd.js'
-import type { Delivery, LoadCommand, LoadCounts, LoadMessage } from './load-process.js'
-import { SERVER_NAMES, ServerProcess, type Pair, type ServerName } from './servers.js'
+import { combineRounds, heartbeatRound, type HeartbeatLoad, type HeartbeatLoadOptions } from './heartbeat-load.ts'
+import type { Transport } from './crowd.ts'
+import type { Delivery, LoadCommand, LoadCounts, LoadMessage } from './load-process.ts'
+import { SERVER_NAMES, ServerProcess, type Pair, type ServerName } from './servers.ts'
 
 const LOAD_ENTRY = fileURLToPath(new URL('load-process.js', import.meta.url))
 

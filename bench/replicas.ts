@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import type { Delivery } from './load-process.js'
-import { inTurn, LoadProcess } from './measure.js'
-import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from './redis-server.js'
-import { comparisonRow, type Row } from './report.js'
-import { freePort, ServerProcess, serverRequest, SESSION } from './servers.js'
-import { median, percentile } from './statistics.js'
+import type { Delivery } from './load-process.ts'
+import { inTurn, LoadProcess } from './measure.ts'
+import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from './redis-server.ts'
+import { comparisonRow, type Row } from './report.ts'
+import { freePort, ServerProcess, serverRequest, SESSION } from './servers.ts'
+import { median, percentile } from './statistics.ts'
 
 export interface ReplicaOptions {
   /** Viewers per process: the single process holds this many, and so does each replica. */

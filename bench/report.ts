@@ -1,7 +1,7 @@
-import type { HeartbeatLoad } from './heartbeat-load.js'
-import type { CrowdResult } from './measure.js'
-import type { Pair } from './servers.js'
-import { median } from './statistics.js'
+import type { HeartbeatLoad } from './heartbeat-load.ts'
+import type { CrowdResult } from './measure.ts'
+import type { Pair } from './servers.ts'
+import { median } from './statistics.ts'
 
 export interface RunResult {
   /** One entry per viewer count, in the order measured. */

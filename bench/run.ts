@@ -14,10 +14,10 @@ import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { fanOutChart } from './chart.js'
-import { measureCrowds, measureHeartbeats } from './measure.js'
-import { measureReplicas, REPLICA_TABLE_HEADER, replicaRows } from './replicas.js'
-import { numberOption, type Row, rows, type RunResult, table, TABLE_HEADER, tableLine } from './report.js'
+import { fanOutChart } from './chart.ts'
+import { measureCrowds, measureHeartbeats } from './measure.ts'
+import { measureReplicas, REPLICA_TABLE_HEADER, replicaRows } from './replicas.ts'
+import { numberOption, type Row, rows, type RunResult, table, TABLE_HEADER, tableLine } from './report.ts'
 
 const { values: args } = parseArgs({
   options: {

@@ -1,9 +1,9 @@
-import type { Clock } from '../src/clock.js'
-import { OwnerCalendar } from '../src/history/owner-calendar.js'
-import { HistoryRecorder } from '../src/history/recorder.js'
-import { SqliteHistoryStore } from '../src/history/sqlite-store.js'
-import type { SessionStatus } from '../src/live/public-state.js'
-import type { SessionEvent } from '../src/live/store.js'
+import type { Clock } from '../src/clock.ts'
+import { OwnerCalendar } from '../src/history/owner-calendar.ts'
+import { HistoryRecorder } from '../src/history/recorder.ts'
+import { SqliteHistoryStore } from '../src/history/sqlite-store.ts'
+import type { SessionStatus } from '../src/live/public-state.ts'
+import type { SessionEvent } from '../src/live/store.ts'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
-import { clientKey } from '../src/access/client-key.js'
-import { FailureLimiter, type FailureCounter } from '../src/access/failure-limiter.js'
-import { RedisFailureLimiter } from '../src/access/redis-failure-limiter.js'
-import { retryAfterSeconds } from '../src/errors.js'
+import { clientKey } from '../src/access/client-key.ts'
+import { FailureLimiter, type FailureCounter } from '../src/access/failure-limiter.ts'
+import { RedisFailureLimiter } from '../src/access/redis-failure-limiter.ts'
+import { retryAfterSeconds } from '../src/errors.ts'
 
 /**
  * Ten wrong keys per address per ten minutes: a typo or two is forgiven, a guesser gets

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { systemClock, type Clock } from '../src/clock.js'
+import { systemClock, type Clock } from '../src/clock.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import fastifyEnv from '@fastify/env'
 import fp from 'fastify-plugin'
-import { configSchema, deriveConfig, schemaError, type Config, type EnvSettings, type SchemaViolation } from '../src/config.js'
+import { configSchema, deriveConfig, schemaError, type Config, type EnvSettings, type SchemaViolation } from '../src/config.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

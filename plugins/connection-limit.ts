@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import { clientKey } from '../src/access/client-key.js'
-import { ConnectionLimits } from '../src/access/connection-limits.js'
+import { clientKey } from '../src/access/client-key.ts'
+import { ConnectionLimits } from '../src/access/connection-limits.ts'
 
 const REPORT_EVERY_MS = 60_000
 

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { API_ERRORS, errorBody, isErrorCode, type ErrorCode } from '../src/errors.js'
-import { StoreUnavailableError } from '../src/live/store.js'
+import { API_ERRORS, errorBody, isErrorCode, type ErrorCode } from '../src/errors.ts'
+import { StoreUnavailableError } from '../src/live/store.ts'
 
 /** While Redis is out of reach: long enough not to hammer it, short enough to come back soon after it. */
 export const UNAVAILABLE_RETRY_SECONDS = 5

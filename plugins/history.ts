@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { OwnerCalendar } from '../src/history/owner-calendar.js'
-import { HistoryReader } from '../src/history/reader.js'
-import { HistoryRecorder } from '../src/history/recorder.js'
-import { RedisHistoryRecording } from '../src/history/redis-recording.js'
-import { RedisHistoryStore } from '../src/history/redis-store.js'
-import type { HistoryReads } from '../src/history/report.js'
-import { openHistory } from '../src/history/sqlite-store.js'
-import type { SharedRedis } from './redis.js'
+import { OwnerCalendar } from '../src/history/owner-calendar.ts'
+import { HistoryReader } from '../src/history/reader.ts'
+import { HistoryRecorder } from '../src/history/recorder.ts'
+import { RedisHistoryRecording } from '../src/history/redis-recording.ts'
+import { RedisHistoryStore } from '../src/history/redis-store.ts'
+import type { HistoryReads } from '../src/history/report.ts'
+import { openHistory } from '../src/history/sqlite-store.ts'
+import type { SharedRedis } from './redis.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

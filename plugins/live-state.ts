@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
-import { RedisLiveStore } from '../src/live/redis-store.js'
-import { LiveState } from '../src/live/state.js'
-import type { LiveStore } from '../src/live/store.js'
+import { RedisLiveStore } from '../src/live/redis-store.ts'
+import { LiveState } from '../src/live/state.ts'
+import type { LiveStore } from '../src/live/store.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
-import { redisClientOptions } from '../src/redis/connection.js'
+import { redisClientOptions } from '../src/redis/connection.ts'
 
 /** Where replicas share their state: the connection, and the prefix of every key and channel. */
 export interface SharedRedis {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewers/feed.js'
-import { SseStreamSet } from '../src/viewers/sse-streams.js'
+import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewers/feed.ts'
+import { SseStreamSet } from '../src/viewers/sse-streams.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

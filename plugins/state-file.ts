@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
-import { LiveState } from '../src/live/state.js'
-import { serializeSessions } from '../src/state-file/format.js'
-import { loadSessions, removeStaleTemporaryFiles, resolveStateFile, StateFileWriter } from '../src/state-file/io.js'
+import { LiveState } from '../src/live/state.ts'
+import { serializeSessions } from '../src/state-file/format.ts'
+import { loadSessions, removeStaleTemporaryFiles, resolveStateFile, StateFileWriter } from '../src/state-file/io.ts'
 
 /**
  * With CC_LIVE_STATE_FILE set, restores the sessions saved by the previous

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { ViewerAdmission } from '../src/viewers/admission.js'
+import { ViewerAdmission } from '../src/viewers/admission.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,7 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
-import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewers/feed.js'
-import { ViewerSet } from '../src/viewers/websockets.js'
+import { MAX_VIEWER_BACKLOG_BYTES, feedViewers } from '../src/viewers/feed.ts'
+import { ViewerSet } from '../src/viewers/websockets.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,10 +1,10 @@
 import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
-import authFailureLimit from '../plugins/auth-failure-limit.js'
-import { errorBody, isErrorCode, retryAfterSeconds } from '../src/errors.js'
-import { sessionBodySchema } from '../src/live/heartbeat-schema.js'
-import type { Activity, SessionStatus } from '../src/live/public-state.js'
-import { sendSnapshot } from './snapshot-reply.js'
+import authFailureLimit from '../plugins/auth-failure-limit.ts'
+import { errorBody, isErrorCode, retryAfterSeconds } from '../src/errors.ts'
+import { sessionBodySchema } from '../src/live/heartbeat-schema.ts'
+import type { Activity, SessionStatus } from '../src/live/public-state.ts'
+import { sendSnapshot } from './snapshot-reply.ts'
 
 interface SessionBody {
   session_id?: string

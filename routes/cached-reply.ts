@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { contentVersion, type Asset } from '../src/widget/asset.js'
+import { contentVersion, type Asset } from '../src/widget/asset.ts'
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply } from 'fastify'
-import { takeOverConnection } from '../src/viewers/http-takeover.js'
-import type { SseStream } from '../src/viewers/sse-streams.js'
+import { takeOverConnection } from '../src/viewers/http-takeover.ts'
+import type { SseStream } from '../src/viewers/sse-streams.ts'
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
-import { CARD_METRICS, CARD_THEMES, cardStart, renderCard } from '../src/history/card.js'
-import { parseCount, parseRange, parseWord } from '../src/history/query.js'
-import { readReport, sessionSummary } from '../src/history/report.js'
-import { createAsset } from '../src/widget/asset.js'
-import { sendAsset, sendTagged } from './cached-reply.js'
+import { CARD_METRICS, CARD_THEMES, cardStart, renderCard } from '../src/history/card.ts'
+import { parseCount, parseRange, parseWord } from '../src/history/query.ts'
+import { readReport, sessionSummary } from '../src/history/report.ts'
+import { createAsset } from '../src/widget/asset.ts'
+import { sendAsset, sendTagged } from './cached-reply.ts'
 
 /** Beside the status module, in the sources and in dist/ alike (see routes/widget.ts). */
 const MODULE_FILE = new URL('../client/cc-live-history.js', import.meta.url)

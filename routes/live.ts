@@ -2,10 +2,10 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { wantsEventStream } from '../src/viewers/sse-streams.js'
-import { CLOSE_TRY_AGAIN_LATER } from '../src/viewers/websockets.js'
-import { openEventStream, SSE_HEADERS } from './event-stream.js'
-import { sendSnapshot } from './snapshot-reply.js'
+import { wantsEventStream } from '../src/viewers/sse-streams.ts'
+import { CLOSE_TRY_AGAIN_LATER } from '../src/viewers/websockets.ts'
+import { openEventStream, SSE_HEADERS } from './event-stream.ts'
+import { sendSnapshot } from './snapshot-reply.ts'
 
 /**
  * After the handshake, @fastify/websocket leaves the upgrade's request, reply, ServerResponse and

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Status } from '../src/live/public-state.js'
-import { createAsset } from '../src/widget/asset.js'
-import { renderBadge } from '../src/widget/badge.js'
-import { sendAsset } from './cached-reply.js'
-import { demoPage } from './demo-page.js'
+import type { Status } from '../src/live/public-state.ts'
+import { createAsset } from '../src/widget/asset.ts'
+import { renderBadge } from '../src/widget/badge.ts'
+import { sendAsset } from './cached-reply.ts'
+import { demoPage } from './demo-page.ts'
 
 /** Next to this file in both layouts: client/ beside routes/ in the sources, and in dist/ after the build. */
 const CLIENT_FILE = new URL('../client/cc-live-status.js', import.meta.url)

@@ -1,12 +1,12 @@
 import { dirname, join } from 'node:path'
-import { compileProxyTrust, type ProxyTrust } from './access/proxy-trust.js'
-import { parseAllowedOrigins } from './access/allowed-origins.js'
-import { checkApiKey } from './access/api-key.js'
-import { ACTIVITY_FIELDS, type ActivityField } from './live/public-state.js'
-import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis/settings.js'
-import { MAX_SAVED_SESSIONS } from './state-file/format.js'
-import { checkTimeZone } from './history/owner-calendar.js'
-import { MAX_RETENTION_DAYS } from './history/query.js'
+import { compileProxyTrust, type ProxyTrust } from './access/proxy-trust.ts'
+import { parseAllowedOrigins } from './access/allowed-origins.ts'
+import { checkApiKey } from './access/api-key.ts'
+import { ACTIVITY_FIELDS, type ActivityField } from './live/public-state.ts'
+import { parseRedisSettings, RedisSettingError, type RedisSettings } from './redis/settings.ts'
+import { MAX_SAVED_SESSIONS } from './state-file/format.ts'
+import { checkTimeZone } from './history/owner-calendar.ts'
+import { MAX_RETENTION_DAYS } from './history/query.ts'
 
 /** The port when PORT is unset; also what the container's health probe asks. */
 export const DEFAULT_PORT = 8080

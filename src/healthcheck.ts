@@ -3,7 +3,7 @@
  * It needs nothing but node, which the slim image has (it lacks curl and wget), and it reads only
  * PORT: it runs every 30 s, so it loads no settings machinery.
  */
-import { DEFAULT_PORT } from './config.js'
+import { DEFAULT_PORT } from './config.ts'
 
 const PROBE_TIMEOUT_MS = 2000
 

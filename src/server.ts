@@ -1,4 +1,4 @@
-import { buildApp } from './app.js'
+import { buildApp } from './app.ts'
 
 /**
  * Slow clients are cut at the drain grace (HTTP_TIMEOUTS.shutdownGraceMs) and viewers that do not

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock.js'
+import { systemClock, type Clock } from '../clock.ts'
 
 export interface ConnectionLimitsOptions {
   /** Connections one address may hold open at once. */

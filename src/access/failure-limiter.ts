@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock.js'
+import { systemClock, type Clock } from '../clock.ts'
 
 export interface FailureLimiterOptions {
   /** Failures a key may have in one window; the next attempt is refused until the window ends. */

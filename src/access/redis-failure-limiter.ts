@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis'
-import { unavailableOr } from '../redis/errors.js'
-import type { FailureCounter } from './failure-limiter.js'
+import { unavailableOr } from '../redis/errors.ts'
+import type { FailureCounter } from './failure-limiter.ts'
 
 /** One more failure; the first one starts the window, as the key's time to live on the server. */
 const RECORD_FAILURE = `

@@ -1,7 +1,7 @@
-import type { Status } from '../live/public-state.js'
-import { durationText } from '../widget/duration-text.js'
-import { addDays, weekday, type IsoDate } from './owner-calendar.js'
-import { levelOf, type DaySeconds, type HistoryReport } from './report.js'
+import type { Status } from '../live/public-state.ts'
+import { durationText } from '../widget/duration-text.ts'
+import { addDays, weekday, type IsoDate } from './owner-calendar.ts'
+import { levelOf, type DaySeconds, type HistoryReport } from './report.ts'
 
 export const CARD_METRICS = ['active', 'working'] as const
 export type CardMetric = typeof CARD_METRICS[number]

@@ -1,4 +1,4 @@
-import { addDays, daysBetween, isIsoDate, type IsoDate } from './owner-calendar.js'
+import { addDays, daysBetween, isIsoDate, type IsoDate } from './owner-calendar.ts'
 
 /** A query parameter that breaks its rule: answered 400 in the one error shape, the message naming it. */
 export class QueryError extends Error {

@@ -1,8 +1,8 @@
-import type { Clock } from '../clock.js'
-import type { DayTimes, HistorySnapshots, RecordedHistory, Stretch } from './store.js'
-import type { HistoryReads } from './report.js'
-import { copyStretch, countLive, newestStretches, withDeltas, type DayDelta } from './tally.js'
-import type { IsoDate, OwnerCalendar } from './owner-calendar.js'
+import type { Clock } from '../clock.ts'
+import type { DayTimes, HistorySnapshots, RecordedHistory, Stretch } from './store.ts'
+import type { HistoryReads } from './report.ts'
+import { copyStretch, countLive, newestStretches, withDeltas, type DayDelta } from './tally.ts'
+import type { IsoDate, OwnerCalendar } from './owner-calendar.ts'
 
 export interface HistoryReaderOptions {
   store: HistorySnapshots

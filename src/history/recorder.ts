@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { Clock, Timer } from '../clock.js'
-import type { DayTimes, HistoryBatch, HistoryStore, RecordedHistory, StatusTimes, Stretch } from './store.js'
-import type { HistoryReads } from './report.js'
-import { copyStretch, countLive, newestStretches, withDeltas, type DayDelta } from './tally.js'
-import type { SessionEvent } from '../live/store.js'
-import { addDays, type IsoDate, type OwnerCalendar } from './owner-calendar.js'
-import { sameActivity, type Activity, type SessionStatus } from '../live/public-state.js'
+import type { Clock, Timer } from '../clock.ts'
+import type { DayTimes, HistoryBatch, HistoryStore, RecordedHistory, StatusTimes, Stretch } from './store.ts'
+import type { HistoryReads } from './report.ts'
+import { copyStretch, countLive, newestStretches, withDeltas, type DayDelta } from './tally.ts'
+import type { SessionEvent } from '../live/store.ts'
+import { addDays, type IsoDate, type OwnerCalendar } from './owner-calendar.ts'
+import { sameActivity, type Activity, type SessionStatus } from '../live/public-state.ts'
 
 export interface HistoryRecorderOptions {
   store: HistoryStore

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis, Result } from 'ioredis'
-import { systemClock, type Clock, type Timer } from '../clock.js'
-import type { OwnerCalendar } from './owner-calendar.js'
-import { HistoryRecorder } from './recorder.js'
-import { comparePositions, LOG_START, RedisSessionLog, type LogEntry } from './redis-session-log.js'
-import { historyKeys, HistoryLeaseLostError, RedisHistoryStore } from './redis-store.js'
+import { systemClock, type Clock, type Timer } from '../clock.ts'
+import type { OwnerCalendar } from './owner-calendar.ts'
+import { HistoryRecorder } from './recorder.ts'
+import { comparePositions, LOG_START, RedisSessionLog, type LogEntry } from './redis-session-log.ts'
+import { historyKeys, HistoryLeaseLostError, RedisHistoryStore } from './redis-store.ts'
 
 /**
  * Takes the recorder's lease if nobody holds it (ARGV[3] `take`) or keeps it for ARGV[2] ms more

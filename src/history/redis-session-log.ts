@@ -1,8 +1,8 @@
 import type { Redis, Result } from 'ioredis'
-import { liveStateKeys, parseStored } from '../live/redis-store.js'
-import type { SessionEvent } from '../live/store.js'
-import { unavailableOnError } from '../redis/errors.js'
-import type { LiveSession } from './recorder.js'
+import { liveStateKeys, parseStored } from '../live/redis-store.ts'
+import type { SessionEvent } from '../live/store.ts'
+import { unavailableOnError } from '../redis/errors.ts'
+import type { LiveSession } from './recorder.ts'
 
 /**
  * The live sessions and the last entry of the log, in one read: every step commits its state and

@@ -1,7 +1,7 @@
 import type { Redis, Result } from 'ioredis'
-import { unavailableOnError } from '../redis/errors.js'
-import type { IsoDate } from './owner-calendar.js'
-import type { DayTimes, HistoryBatch, HistorySnapshot, HistorySnapshots, HistoryStore, RecordedHistory, Stretch } from './store.js'
+import { unavailableOnError } from '../redis/errors.ts'
+import type { IsoDate } from './owner-calendar.ts'
+import type { DayTimes, HistoryBatch, HistorySnapshot, HistorySnapshots, HistoryStore, RecordedHistory, Stretch } from './store.ts'
 
 /** The history's keys under a deployment's prefix. */
 export function historyKeys (prefix: string) {

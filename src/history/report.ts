@@ -1,6 +1,6 @@
-import { ACTIVITY_FIELDS, type Activity, type ActivityField } from '../live/public-state.js'
-import { addDays, daysBetween, type IsoDate } from './owner-calendar.js'
-import type { DayTimes, Stretch } from './store.js'
+import { ACTIVITY_FIELDS, type Activity, type ActivityField } from '../live/public-state.ts'
+import { addDays, daysBetween, type IsoDate } from './owner-calendar.ts'
+import type { DayTimes, Stretch } from './store.ts'
 
 /** Seconds on one owner-local day, as the history route answers them. */
 export interface DaySeconds {

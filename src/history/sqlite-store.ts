@@ -1,9 +1,9 @@
 import { renameSync, statSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import type { Activity, SessionStatus } from '../live/public-state.js'
-import { kindOf } from '../state-file/io.js'
-import type { IsoDate } from './owner-calendar.js'
-import type { DayTimes, HistoryBatch, HistoryStore, RecordedHistory, Stretch } from './store.js'
+import type { Activity, SessionStatus } from '../live/public-state.ts'
+import { kindOf } from '../state-file/io.ts'
+import type { IsoDate } from './owner-calendar.ts'
+import type { DayTimes, HistoryBatch, HistoryStore, RecordedHistory, Stretch } from './store.ts'
 
 /** Marks a database as cc-live's history ("ccLh"), so a file of another program is never migrated. */
 const APPLICATION_ID = 0x63634c68

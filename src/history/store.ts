@@ -1,5 +1,5 @@
-import type { Activity, SessionStatus } from '../live/public-state.js'
-import type { IsoDate } from './owner-calendar.js'
+import type { Activity, SessionStatus } from '../live/public-state.ts'
+import type { IsoDate } from './owner-calendar.ts'
 
 /** Milliseconds a stretch spent in each status. */
 export type StatusTimes = Record<SessionStatus, number>

@@ -1,6 +1,6 @@
-import { topStatus, type SessionStatus } from '../live/public-state.js'
-import type { IsoDate, OwnerCalendar } from './owner-calendar.js'
-import type { DayTimes, StatusTimes, Stretch } from './store.js'
+import { topStatus, type SessionStatus } from '../live/public-state.ts'
+import type { IsoDate, OwnerCalendar } from './owner-calendar.ts'
+import type { DayTimes, StatusTimes, Stretch } from './store.ts'
 
 /** Milliseconds counted on one owner-local day and not yet stored. */
 export interface DayDelta {

@@ -1,4 +1,4 @@
-import { SESSION_STATUSES } from './public-state.js'
+import { SESSION_STATUSES } from './public-state.ts'
 
 /** What the laptop may say a session is doing: a verb from a fixed list, never a tool's input. */
 export const TOOL_VERBS = ['editing', 'reading', 'running commands', 'browsing', 'delegating', 'planning', 'using tools'] as const

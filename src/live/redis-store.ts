@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis, Result } from 'ioredis'
-import { systemClock, type Clock, type Timer } from '../clock.js'
-import { unavailableOr } from '../redis/errors.js'
-import { INITIAL, type PublicState, type Snapshot } from './public-state.js'
-import { LiveSessions, type HeldState, type LiveSessionsOptions, type Moment, type StoreRecord } from './sessions.js'
-import { StoreUnavailableError, subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './store.js'
+import { systemClock, type Clock, type Timer } from '../clock.ts'
+import { unavailableOr } from '../redis/errors.ts'
+import { INITIAL, type PublicState, type Snapshot } from './public-state.ts'
+import { LiveSessions, type HeldState, type LiveSessionsOptions, type Moment, type StoreRecord } from './sessions.ts'
+import { StoreUnavailableError, subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './store.ts'
 
 /**
  * One read of the shared state, with the server's time: one clock for every replica, so no

@@ -1,8 +1,8 @@
-import type { Heartbeat, HeartbeatResult, SessionEvent } from './store.js'
+import type { Heartbeat, HeartbeatResult, SessionEvent } from './store.ts'
 import {
   ACTIVITY_FIELDS, INITIAL, sameActivity, snapshotOf, stateContent,
   type Activity, type ActivityField, type SessionStatus, type Snapshot, type StateContent
-} from './public-state.js'
+} from './public-state.ts'
 
 /** The session a heartbeat without a body belongs to; outside the id alphabet, so no client id can collide. */
 export const DEFAULT_SESSION = '(default)'

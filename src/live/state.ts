@@ -1,7 +1,7 @@
-import { systemClock, type Clock, type Timer } from '../clock.js'
-import type { Snapshot } from './public-state.js'
-import { LiveSessions, type LiveSessionsOptions, type Moment, type StoreRecord } from './sessions.js'
-import { subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './store.js'
+import { systemClock, type Clock, type Timer } from '../clock.ts'
+import type { Snapshot } from './public-state.ts'
+import { LiveSessions, type LiveSessionsOptions, type Moment, type StoreRecord } from './sessions.ts'
+import { subscribe, type Heartbeat, type HeartbeatResult, type LiveStore, type SessionEvent } from './store.ts'
 
 export interface LiveStateOptions extends Omit<LiveSessionsOptions, 'tell'> {
   clock?: Clock

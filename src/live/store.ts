@@ -1,4 +1,4 @@
-import type { Activity, SessionStatus, Snapshot } from './public-state.js'
+import type { Activity, SessionStatus, Snapshot } from './public-state.ts'
 
 export interface Heartbeat {
   /** The default session when absent. */

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis'
-import type { RedisSettings } from './settings.js'
+import type { RedisSettings } from './settings.ts'
 
 /**
  * How long a command may go unanswered. Past it the command fails (the API answers 503) and the

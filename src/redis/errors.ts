@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../live/store.js'
+import { StoreUnavailableError } from '../live/store.ts'
 
 /** Replies that mean the server cannot serve now, not that the command was wrong. */
 const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|NOAUTH|CLUSTERDOWN)\b/

@@ -1,7 +1,7 @@
-import type { SessionRecord, StoreRecord } from '../live/sessions.js'
-import { TOOL_VERBS } from '../live/heartbeat-schema.js'
-import { SESSION_STATUSES, type Activity } from '../live/public-state.js'
-import { readCount, readList, readObject, readOneOf, readOptional, readPublicName, readSessionId, readTime, readTuple } from './readers.js'
+import type { SessionRecord, StoreRecord } from '../live/sessions.ts'
+import { TOOL_VERBS } from '../live/heartbeat-schema.ts'
+import { SESSION_STATUSES, type Activity } from '../live/public-state.ts'
+import { readCount, readList, readObject, readOneOf, readOptional, readPublicName, readSessionId, readTime, readTuple } from './readers.ts'
 
 const FORMAT_VERSION = 2
 

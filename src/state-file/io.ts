@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
 import { lstat, open, opendir, readlink, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import type { StoreRecord } from '../live/sessions.js'
-import { parseSessions } from './format.js'
+import type { StoreRecord } from '../live/sessions.ts'
+import { parseSessions } from './format.ts'
 
 /**
  * The largest state file read; a larger one is refused unread. MAX_SAVED_SESSIONS sessions with

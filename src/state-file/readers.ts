@@ -1,5 +1,5 @@
-import { MAX_PUBLIC_NAME_LENGTH, MAX_SESSION_ID_LENGTH, PUBLIC_NAME_PATTERN, SESSION_ID_PATTERN } from '../live/heartbeat-schema.js'
-import { DEFAULT_SESSION } from '../live/sessions.js'
+import { MAX_PUBLIC_NAME_LENGTH, MAX_SESSION_ID_LENGTH, PUBLIC_NAME_PATTERN, SESSION_ID_PATTERN } from '../live/heartbeat-schema.ts'
+import { DEFAULT_SESSION } from '../live/sessions.ts'
 
 /*
  * Range-checked readers for values read back from a state file. The file is

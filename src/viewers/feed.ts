@@ -1,4 +1,4 @@
-import type { Snapshot } from '../live/public-state.js'
+import type { Snapshot } from '../live/public-state.ts'
 
 /** State messages are a few hundred bytes at most: a viewer this far behind has stopped reading. */
 export const MAX_VIEWER_BACKLOG_BYTES = 64 * 1024

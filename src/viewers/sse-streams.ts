@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
-import type { Snapshot } from '../live/public-state.js'
-import type { ViewerTransport } from './feed.js'
+import type { Snapshot } from '../live/public-state.ts'
+import type { ViewerTransport } from './feed.ts'
 
 /** What the set needs of a stream: the socket taken over from node:http (or, failing that, the raw response) in the service, a PassThrough in unit tests. */
 export type SseStream = Pick<Writable, 'write' | 'end' | 'destroy' | 'writableLength' | 'once' | 'closed'>

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
-import { systemClock, type Clock } from '../clock.js'
-import type { Snapshot } from '../live/public-state.js'
-import type { ViewerTransport } from './feed.js'
+import { systemClock, type Clock } from '../clock.ts'
+import type { Snapshot } from '../live/public-state.ts'
+import type { ViewerTransport } from './feed.ts'
 
 export type ViewerSocket = Pick<WebSocket, 'send' | 'ping' | 'close' | 'terminate' | 'bufferedAmount' | 'once' | 'on'>
 

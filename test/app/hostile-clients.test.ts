@@ -2,9 +2,9 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { buildApp, HTTP_TIMEOUTS, type HttpTimeouts } from '../../src/app.js'
-import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.js'
-import { closeCode, connectViewer } from '../helpers/viewer.js'
+import { buildApp, HTTP_TIMEOUTS, type HttpTimeouts } from '../../src/app.ts'
+import { AUTH, buildListeningTestApp, TEST_ENV } from '../helpers/app.ts'
+import { closeCode, connectViewer } from '../helpers/viewer.ts'
 
 const SHORT: HttpTimeouts = { headersMs: 300, requestMs: 600, keepAliveMs: 400, checkIntervalMs: 50, shutdownGraceMs: 200 }
 

@@ -6,12 +6,12 @@ import { runInNewContext } from 'node:vm'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type WebSocket from 'ws'
-import { parseSessions } from '../../src/state-file/format.js'
-import { AUTH, buildListeningTestApp } from '../helpers/app.js'
-import { tempDir } from '../helpers/temp-dir.js'
-import { wsUrl } from '../helpers/viewer.js'
-import type { LiveState } from '../../src/live/state.js'
-import { WorkerCrowd } from '../helpers/worker-crowd.js'
+import { parseSessions } from '../../src/state-file/format.ts'
+import { AUTH, buildListeningTestApp } from '../helpers/app.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { wsUrl } from '../helpers/viewer.ts'
+import type { LiveState } from '../../src/live/state.ts'
+import { WorkerCrowd } from '../helpers/worker-crowd.ts'
 
 const VIEWERS = 2000
 const REQUESTS = 300

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import type { Row } from '../../bench/report.js'
-import { redisMissing } from '../helpers/redis-server.js'
+import type { Row } from '../../bench/report.ts'
+import { redisMissing } from '../helpers/redis-server.ts'
 
 const BENCH = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url))
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { claudeCodeMissing } from '../helpers/claude-code/binary.js'
+import { claudeCodeMissing } from '../helpers/claude-code/binary.ts'
 
 const BENCH = fileURLToPath(new URL('../../dist/bench/hooks.js', import.meta.url))
 

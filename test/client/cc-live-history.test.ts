@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { addDays, formatSeconds, gridStart, watchHistory, type Report } from '../../client/cc-live-history.js'
-import { FakeTransport } from '../helpers/fake-transport.js'
+import { FakeTransport } from '../helpers/fake-transport.ts'
 
 t.test('dates and durations as the element writes them', async (t) => {
   t.equal(addDays('2026-03-29', 1), '2026-03-30', 'whole days, whatever the browser\'s zone')

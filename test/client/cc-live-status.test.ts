@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { activityLine, Backoff, formatAgo, formatDuration, formatLabel, subscribe, toView } from '../../client/cc-live-status.js'
-import { FakeTransport } from '../helpers/fake-transport.js'
-import { OFFLINE } from '../helpers/states.js'
+import { FakeTransport } from '../helpers/fake-transport.ts'
+import { OFFLINE } from '../helpers/states.ts'
 
 type View = Parameters<typeof formatLabel>[0]
 type Activity = View['activity'][number]

@@ -6,10 +6,10 @@ import { basename, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { AUTH, TEST_KEY } from '../helpers/app.js'
-import { openViewer } from '../helpers/viewer.js'
-import { copyPaths, execArguments, type Instruction, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
-import { OFFLINE } from '../helpers/states.js'
+import { AUTH, TEST_KEY } from '../helpers/app.ts'
+import { openViewer } from '../helpers/viewer.ts'
+import { copyPaths, execArguments, type Instruction, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.ts'
+import { OFFLINE } from '../helpers/states.ts'
 
 // Rebuilds the image's runtime stage without a container engine (production-only install from the
 // lockfile plus the compiled output) and runs it as the image would: a runtime import of a dev

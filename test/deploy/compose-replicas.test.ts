@@ -1,9 +1,9 @@
 import t from 'tap'
-import { compileProxyTrust } from '../../src/access/proxy-trust.js'
-import { configSchema, splitList } from '../../src/config.js'
-import { parseRedisSettings } from '../../src/redis/settings.js'
-import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
-import { servedRoutes } from '../helpers/served-routes.js'
+import { compileProxyTrust } from '../../src/access/proxy-trust.ts'
+import { configSchema, splitList } from '../../src/config.ts'
+import { parseRedisSettings } from '../../src/redis/settings.ts'
+import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.ts'
+import { servedRoutes } from '../helpers/served-routes.ts'
 
 // Proves, without a container engine, that compose.replicas.yaml runs the service as replicas on
 // Valkey behind Traefik, and that compose.yaml stays the single-replica default.

@@ -1,13 +1,13 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import t from 'tap'
-import { compileProxyTrust } from '../../src/access/proxy-trust.js'
-import { buildApp } from '../../src/app.js'
-import { configSchema, splitList } from '../../src/config.js'
-import { TEST_ENV } from '../helpers/app.js'
-import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.js'
-import { contextIgnores, copyPaths, execArguments, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.js'
-import { servedRoutes } from '../helpers/served-routes.js'
+import { compileProxyTrust } from '../../src/access/proxy-trust.ts'
+import { buildApp } from '../../src/app.ts'
+import { configSchema, splitList } from '../../src/config.ts'
+import { TEST_ENV } from '../helpers/app.ts'
+import { loadCompose, traefikRouters, traefikServicePort } from '../helpers/compose.ts'
+import { contextIgnores, copyPaths, execArguments, instructionsOf, parseContainerfile, stageEnvironment, stageNamed } from '../helpers/containerfile.ts'
+import { servedRoutes } from '../helpers/served-routes.ts'
 
 // Proves, without a container engine, that compose.yaml and the Containerfile fit the service as built.
 const compose = loadCompose('compose.yaml')

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { configSchema } from '../../src/config.js'
-import { API_ERRORS } from '../../src/errors.js'
-import { TEST_ENV } from '../helpers/app.js'
+import { buildApp } from '../../src/app.ts'
+import { configSchema } from '../../src/config.ts'
+import { API_ERRORS } from '../../src/errors.ts'
+import { TEST_ENV } from '../helpers/app.ts'
 
 // The docs say what the code does: these hold the parts that can be checked to the code.
 const DOCS = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => join('docs', name))]
@@ -70,7 +70,7 @@ t.test('every file the docs name exists, and every relative link leads somewhere
 
 t.test('docs/architecture.md lists the plugins in the order src/app.ts registers them', async (t) => {
   const app = text('src/app.ts')
-  const modules = new Map([...app.matchAll(/^import (\w+)(?:, \{[^}]*\})? from '\.\.\/(plugins\/[\w-]+)\.js'$/gm)].map(([, name = '', path = '']) => [name, `${path}.ts`]))
+  const modules = new Map([...app.matchAll(/^import (\w+)(?:, \{[^}]*\})? from '\.\.\/(plugins\/[\w-]+\.ts)'$/gm)].map(([, name = '', path = '']) => [name, path]))
   const registered = [...app.matchAll(/app\.register\((\w+)/g)].flatMap(([, name = '']) => modules.get(name) ?? [])
   const documented = tableAfter(text('docs/architecture.md'), '## Plugins').map(([plugin = '']) => unquote(plugin))
   t.same(documented, registered)

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp, type AppOptions } from '../../src/app.js'
+import { buildApp, type AppOptions } from '../../src/app.ts'
 
 export const TEST_KEY = 'test-key-0123456789abcdef'
 export const AUTH = { authorization: `Bearer ${TEST_KEY}` }

@@ -1,10 +1,10 @@
-import { OwnerCalendar, type IsoDate } from '../../src/history/owner-calendar.js'
-import { HistoryRecorder, type HistoryRecorderOptions } from '../../src/history/recorder.js'
-import { SqliteHistoryStore } from '../../src/history/sqlite-store.js'
-import type { HistoryStore } from '../../src/history/store.js'
-import type { Activity, SessionStatus } from '../../src/live/public-state.js'
-import type { SessionEvent } from '../../src/live/store.js'
-import { FakeClock } from './fake-clock.js'
+import { OwnerCalendar, type IsoDate } from '../../src/history/owner-calendar.ts'
+import { HistoryRecorder, type HistoryRecorderOptions } from '../../src/history/recorder.ts'
+import { SqliteHistoryStore } from '../../src/history/sqlite-store.ts'
+import type { HistoryStore } from '../../src/history/store.ts'
+import type { Activity, SessionStatus } from '../../src/live/public-state.ts'
+import type { SessionEvent } from '../../src/live/store.ts'
+import { FakeClock } from './fake-clock.ts'
 
 export const HOUR = 3_600_000
 export const MINUTE = 60_000

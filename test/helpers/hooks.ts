@@ -9,10 +9,10 @@ import { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import type { PublicState } from '../../src/live/public-state.js'
-import { TEST_ENV, TEST_KEY } from './app.js'
-import { within } from './within.js'
+import { buildApp } from '../../src/app.ts'
+import type { PublicState } from '../../src/live/public-state.ts'
+import { TEST_ENV, TEST_KEY } from './app.ts'
+import { within } from './within.ts'
 
 /**
  * The laptop side as the hook tests drive it: the real scripts of scripts/cc-live/, run by a

@@ -1,14 +1,14 @@
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
-import { LiveState } from '../../src/live/state.js'
-import type { LiveSessionsOptions } from '../../src/live/sessions.js'
-import type { LiveStore } from '../../src/live/store.js'
-import type { PublicState } from '../../src/live/public-state.js'
-import { redisClientOptions } from '../../src/redis/connection.js'
-import { RedisLiveStore } from '../../src/live/redis-store.js'
-import { parseRedisSettings } from '../../src/redis/settings.js'
-import { FakeClock } from './fake-clock.js'
+import { LiveState } from '../../src/live/state.ts'
+import type { LiveSessionsOptions } from '../../src/live/sessions.ts'
+import type { LiveStore } from '../../src/live/store.ts'
+import type { PublicState } from '../../src/live/public-state.ts'
+import { redisClientOptions } from '../../src/redis/connection.ts'
+import { RedisLiveStore } from '../../src/live/redis-store.ts'
+import { parseRedisSettings } from '../../src/redis/settings.ts'
+import { FakeClock } from './fake-clock.ts'
 
 export type StoreOptions = Omit<LiveSessionsOptions, 'tell'>
 

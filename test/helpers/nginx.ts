@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Test } from 'tap'
-import { freePort } from './ports.js'
+import { freePort } from './ports.ts'
 
 /** Debian's nginx, if installed; /usr/sbin is not on every user's PATH. */
 export function findNginx (): string | undefined {

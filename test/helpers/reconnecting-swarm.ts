@@ -7,7 +7,7 @@
  * seq; on 'leave' closes them all and posts 'left'.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { ReconnectingViewer } from './reconnecting-viewer.js'
+import { ReconnectingViewer } from './reconnecting-viewer.ts'
 
 interface SwarmData { url: string, count: number, connectingAtOnce: number }
 type Command = { until: number } | 'leave'

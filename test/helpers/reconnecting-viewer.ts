@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import type { PublicState } from '../../src/live/public-state.js'
+import type { PublicState } from '../../src/live/public-state.ts'
 
 /** The widget's backoff, shortened for tests: a random wait below a window that doubles per failure. */
 const FIRST_WINDOW_MS = 100

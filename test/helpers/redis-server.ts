@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import type { Test } from 'tap'
-import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from '../../bench/redis-server.js'
-import { freePort } from './ports.js'
+import { findRedisServer, REDIS_SERVER_MISSING, spawnRedisServer } from '../../bench/redis-server.ts'
+import { freePort } from './ports.ts'
 
 const REDIS_SERVER = findRedisServer()
 

@@ -1,9 +1,9 @@
 import { request } from 'node:http'
 import type { Test } from 'tap'
-import type { PublicState } from '../../src/live/public-state.js'
-import { TEST_KEY } from './app.js'
-import { freshPrefix } from './live-stores.js'
-import { startServer, type ServerProcess } from './server-process.js'
+import type { PublicState } from '../../src/live/public-state.ts'
+import { TEST_KEY } from './app.ts'
+import { freshPrefix } from './live-stores.ts'
+import { startServer, type ServerProcess } from './server-process.ts'
 
 /** Room for every test viewer, all of which come from 127.0.0.1. */
 const ROOMY = { CC_LIVE_MAX_VIEWERS: '10000', CC_LIVE_MAX_VIEWERS_PER_IP: '10000', CC_LIVE_MAX_CONNECTIONS_PER_IP: '10001' }

@@ -2,8 +2,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { TEST_ENV } from './app.js'
+import { buildApp } from '../../src/app.ts'
+import { TEST_ENV } from './app.ts'
 
 /** A full garbage collection, from a test process started without --expose-gc. */
 export function collectGarbage (): void {

@@ -1,5 +1,5 @@
-import { buildApp } from '../../src/app.js'
-import { TEST_ENV } from './app.js'
+import { buildApp } from '../../src/app.ts'
+import { TEST_ENV } from './app.ts'
 
 /** Every method and URL the app serves, as registered. */
 export async function servedRoutes (): Promise<Array<{ method: string, url: string }>> {

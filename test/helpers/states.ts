@@ -1,4 +1,4 @@
-import type { PublicState, Snapshot } from '../../src/live/public-state.js'
+import type { PublicState, Snapshot } from '../../src/live/public-state.ts'
 
 /** The public state of a fresh server: no session has been live yet. */
 export const OFFLINE: PublicState = { seq: 0, active: false, status: 'offline', since: null, sessions: 0, lastSeen: null, activity: [] }

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import WebSocket, { type ClientOptions } from 'ws'
-import type { PublicState } from '../../src/live/public-state.js'
+import type { PublicState } from '../../src/live/public-state.ts'
 
 interface Waiter {
   count: number

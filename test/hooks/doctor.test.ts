@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
-import { TEST_KEY } from '../helpers/app.js'
-import { SCRIPTS, startServer } from '../helpers/hooks.js'
-import { freePort } from '../helpers/ports.js'
+import { TEST_KEY } from '../helpers/app.ts'
+import { SCRIPTS, startServer } from '../helpers/hooks.ts'
+import { freePort } from '../helpers/ports.ts'
 
 /**
  * scripts/cc-live/doctor.sh: one line per check (ok, warn, FAIL with what to do, skip), exit 1 when

@@ -6,13 +6,13 @@ import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { TEST_KEY } from '../helpers/app.js'
+import { TEST_KEY } from '../helpers/app.ts'
 import {
   assertQuiet, continueStart, eventually, INTERVAL_SECONDS, isHeartbeatOf, laptop, ownClaudeCode, readProc, readText,
   running, SESSION_A, SESSION_B, SESSION_C, sessionEnd, sessionStart, startServer, TTL_SECONDS, type ApiRequest
-} from '../helpers/hooks.js'
-import { freePort } from '../helpers/ports.js'
-import { IS_OFFLINE } from '../helpers/states.js'
+} from '../helpers/hooks.ts'
+import { freePort } from '../helpers/ports.ts'
+import { IS_OFFLINE } from '../helpers/states.ts'
 
 /** The hooks of a session's life: SessionStart (start.sh) and SessionEnd (stop.sh), and the loop between. */
 

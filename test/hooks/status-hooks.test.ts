@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
-import type { ActivityEntry, PublicState } from '../../src/live/public-state.js'
+import type { ActivityEntry, PublicState } from '../../src/live/public-state.ts'
 import {
   assertQuiet, type ClaudeCodeOptions, continueStart, DEV_DIR, eventually, hookInput, isHeartbeatOf, laptop, ownClaudeCode, PROJECT_DIR, SESSION_A, SESSION_B, SESSION_C,
   sessionEnd, sessionStart, startServer, type HookRun, type Laptop
-} from '../helpers/hooks.js'
+} from '../helpers/hooks.ts'
 
 /**
  * What a session is doing, as the hooks tell it (event.sh, start.sh, heartbeat-loop.sh), and what of

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { TEST_ENV } from '../helpers/app.js'
+import { buildApp } from '../../src/app.ts'
+import { TEST_ENV } from '../helpers/app.ts'
 
 async function startWith (env: Record<string, string | undefined>) {
   const app = buildApp({ env })

@@ -2,8 +2,8 @@ import { once } from 'node:events'
 import { type AddressInfo, connect } from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
-import { HTTP_TIMEOUTS } from '../../src/app.js'
-import { AUTH, buildTestApp } from '../helpers/app.js'
+import { HTTP_TIMEOUTS } from '../../src/app.ts'
+import { AUTH, buildTestApp } from '../helpers/app.ts'
 
 t.test('a connection that never sent a request does not hold up close; a viewer still gets 1001', async (t) => {
   const app = await buildTestApp(t)

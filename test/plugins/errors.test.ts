@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { AUTH, TEST_ENV } from '../helpers/app.js'
-import { errorBody } from '../../src/errors.js'
+import { buildApp } from '../../src/app.ts'
+import { AUTH, TEST_ENV } from '../helpers/app.ts'
+import { errorBody } from '../../src/errors.ts'
 
 /** An app whose log lines land in an array, plus a route that fails with a secret in its message. */
 async function appLoggingTo (t: Test) {

@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { historyKeys, RedisHistoryStore } from '../../src/history/redis-store.js'
-import { liveStateKeys } from '../../src/live/redis-store.js'
-import { AUTH, TEST_ENV } from '../helpers/app.js'
-import { freshPrefix, redisConnection } from '../helpers/live-stores.js'
-import { captureLogs } from '../helpers/logs.js'
-import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
+import { buildApp } from '../../src/app.ts'
+import { historyKeys, RedisHistoryStore } from '../../src/history/redis-store.ts'
+import { liveStateKeys } from '../../src/live/redis-store.ts'
+import { AUTH, TEST_ENV } from '../helpers/app.ts'
+import { freshPrefix, redisConnection } from '../helpers/live-stores.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { redisMissing, startRedisServer } from '../helpers/redis-server.ts'
 
 // The history with CC_LIVE_REDIS_URL set: the app as each replica runs it, on a real redis-server.
 

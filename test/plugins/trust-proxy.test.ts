@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { buildTestApp, TEST_ENV } from '../helpers/app.js'
-import { captureLogs, loggedClientAddresses } from '../helpers/logs.js'
+import { buildApp } from '../../src/app.ts'
+import { buildTestApp, TEST_ENV } from '../helpers/app.ts'
+import { captureLogs, loggedClientAddresses } from '../helpers/logs.ts'
 
 const PROXY = '10.0.0.5'
 const CLIENT = '198.51.100.20'

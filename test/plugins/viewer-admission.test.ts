@@ -3,10 +3,10 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
-import { buildListeningTestApp, buildTestApp } from '../helpers/app.js'
-import { openEventStream } from '../helpers/event-stream.js'
-import { connectViewer, wsUrl, type ViewerClient } from '../helpers/viewer.js'
-import { errorBody } from '../../src/errors.js'
+import { buildListeningTestApp, buildTestApp } from '../helpers/app.ts'
+import { openEventStream } from '../helpers/event-stream.ts'
+import { connectViewer, wsUrl, type ViewerClient } from '../helpers/viewer.ts'
+import { errorBody } from '../../src/errors.ts'
 
 type Test = Parameters<typeof buildTestApp>[0]
 

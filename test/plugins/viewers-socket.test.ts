@@ -1,10 +1,10 @@
 import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import t from 'tap'
-import { AUTH, buildListeningTestApp } from '../helpers/app.js'
-import { closeCode, connectViewer, type ViewerClient } from '../helpers/viewer.js'
-import { OFFLINE } from '../helpers/states.js'
-import { appTrackingRequests, collectGarbage, reachable } from '../helpers/retention.js'
+import { AUTH, buildListeningTestApp } from '../helpers/app.ts'
+import { closeCode, connectViewer, type ViewerClient } from '../helpers/viewer.ts'
+import { OFFLINE } from '../helpers/states.ts'
+import { appTrackingRequests, collectGarbage, reachable } from '../helpers/retention.ts'
 
 t.test('real sockets: every viewer gets the current state, then each change', async (t) => {
   const app = await buildListeningTestApp(t)

@@ -3,9 +3,9 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import t from 'tap'
-import { AUTH, TEST_KEY } from '../helpers/app.js'
-import { startServer, type ServerProcess } from '../helpers/server-process.js'
-import { tempDir } from '../helpers/temp-dir.js'
+import { AUTH, TEST_KEY } from '../helpers/app.ts'
+import { startServer, type ServerProcess } from '../helpers/server-process.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 const STATUSES = ['working', 'waiting', 'idle', 'working', 'live']
 

@@ -4,12 +4,12 @@ import { lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } fro
 import { join } from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import type { PublicState } from '../../src/live/public-state.js'
-import { AUTH, TEST_KEY } from '../helpers/app.js'
-import { startServer, type ServerProcess } from '../helpers/server-process.js'
-import { makeFifo } from '../helpers/special-files.js'
-import { tempDir } from '../helpers/temp-dir.js'
-import { OFFLINE } from '../helpers/states.js'
+import type { PublicState } from '../../src/live/public-state.ts'
+import { AUTH, TEST_KEY } from '../helpers/app.ts'
+import { startServer, type ServerProcess } from '../helpers/server-process.ts'
+import { makeFifo } from '../helpers/special-files.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { OFFLINE } from '../helpers/states.ts'
 
 async function heartbeat (port: number, sessionId: string): Promise<PublicState> {
   const res = await fetch(`http://127.0.0.1:${port}/api/live/heartbeat`, {

@@ -4,9 +4,9 @@ import { request, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
-import { HTTP_TIMEOUTS } from '../../src/app.js'
-import { AUTH, TEST_KEY } from '../helpers/app.js'
-import { SERVER_ENTRY, startServer } from '../helpers/server-process.js'
+import { HTTP_TIMEOUTS } from '../../src/app.ts'
+import { AUTH, TEST_KEY } from '../helpers/app.ts'
+import { SERVER_ENTRY, startServer } from '../helpers/server-process.ts'
 
 t.test('start-up refuses a missing or short key, or one no client could send, naming the variable', async (t) => {
   const unsendable = `${TEST_KEY}\r`

@@ -1,10 +1,10 @@
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
-import { isErrorCode } from '../../src/errors.js'
-import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
-import { FakeClock } from '../helpers/fake-clock.js'
-import type { LiveState } from '../../src/live/state.js'
+import { isErrorCode } from '../../src/errors.ts'
+import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.ts'
+import { FakeClock } from '../helpers/fake-clock.ts'
+import type { LiveState } from '../../src/live/state.ts'
 
 const RUNS = 2000
 

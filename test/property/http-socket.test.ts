@@ -2,8 +2,8 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import t from 'tap'
-import { HTTP_TIMEOUTS } from '../../src/app.js'
-import { AUTH, buildListeningTestApp, TEST_KEY } from '../helpers/app.js'
+import { HTTP_TIMEOUTS } from '../../src/app.ts'
+import { AUTH, buildListeningTestApp, TEST_KEY } from '../helpers/app.ts'
 
 const RUNS = 300
 

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { RedisHistoryStore } from '../../src/history/redis-store.js'
-import type { DayTimes, HistoryStore, Stretch } from '../../src/history/store.js'
-import { liveStateKeys } from '../../src/live/redis-store.js'
-import type { SessionEvent } from '../../src/live/store.js'
-import { historyOf } from '../helpers/history.js'
-import { redisConnection } from '../helpers/live-stores.js'
-import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
-import { answeredState, apiCall, startReplicas } from '../helpers/replicas.js'
-import type { ServerProcess } from '../helpers/server-process.js'
+import { RedisHistoryStore } from '../../src/history/redis-store.ts'
+import type { DayTimes, HistoryStore, Stretch } from '../../src/history/store.ts'
+import { liveStateKeys } from '../../src/live/redis-store.ts'
+import type { SessionEvent } from '../../src/live/store.ts'
+import { historyOf } from '../helpers/history.ts'
+import { redisConnection } from '../helpers/live-stores.ts'
+import { redisMissing, startRedisServer } from '../helpers/redis-server.ts'
+import { answeredState, apiCall, startReplicas } from '../helpers/replicas.ts'
+import type { ServerProcess } from '../helpers/server-process.ts'
 
 // The history of three replicas of the built server as processes, on one real redis-server, against
 // the history one process records from the same events.

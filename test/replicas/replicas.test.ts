@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { PublicState } from '../../src/live/public-state.js'
-import { redisConnection } from '../helpers/live-stores.js'
-import { ReconnectingViewer } from '../helpers/reconnecting-viewer.js'
-import { redisMissing, startRedisServer, type RedisServer } from '../helpers/redis-server.js'
-import { answeredState, apiCall, logLines, startReplicas } from '../helpers/replicas.js'
-import { startRoundRobinProxy } from '../helpers/round-robin-proxy.js'
-import type { ServerProcess } from '../helpers/server-process.js'
-import { IS_OFFLINE } from '../helpers/states.js'
-import { openViewer, type ViewerClient } from '../helpers/viewer.js'
+import type { PublicState } from '../../src/live/public-state.ts'
+import { redisConnection } from '../helpers/live-stores.ts'
+import { ReconnectingViewer } from '../helpers/reconnecting-viewer.ts'
+import { redisMissing, startRedisServer, type RedisServer } from '../helpers/redis-server.ts'
+import { answeredState, apiCall, logLines, startReplicas } from '../helpers/replicas.ts'
+import { startRoundRobinProxy } from '../helpers/round-robin-proxy.ts'
+import type { ServerProcess } from '../helpers/server-process.ts'
+import { IS_OFFLINE } from '../helpers/states.ts'
+import { openViewer, type ViewerClient } from '../helpers/viewer.ts'
 
 // Three replicas of the built server as processes, sharing one real redis-server.
 

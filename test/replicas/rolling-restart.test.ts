@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { PublicState } from '../../src/live/public-state.js'
-import type { SwarmReport } from '../helpers/reconnecting-swarm.js'
-import { redisMissing, startRedisServer } from '../helpers/redis-server.js'
-import { answeredState, apiCall, startReplicas } from '../helpers/replicas.js'
-import { startRoundRobinProxy } from '../helpers/round-robin-proxy.js'
-import type { ServerProcess } from '../helpers/server-process.js'
-import { WorkerCrowd } from '../helpers/worker-crowd.js'
+import type { PublicState } from '../../src/live/public-state.ts'
+import type { SwarmReport } from '../helpers/reconnecting-swarm.ts'
+import { redisMissing, startRedisServer } from '../helpers/redis-server.ts'
+import { answeredState, apiCall, startReplicas } from '../helpers/replicas.ts'
+import { startRoundRobinProxy } from '../helpers/round-robin-proxy.ts'
+import type { ServerProcess } from '../helpers/server-process.ts'
+import { WorkerCrowd } from '../helpers/worker-crowd.ts'
 
 // A rolling deploy of three replicas under a crowd: the promise of replicas is that nobody notices.
 // Bounded for a 2-core machine shared with other work: 3000 viewers, three restarts, a heartbeat a second.

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.js'
-import { FakeClock } from '../helpers/fake-clock.js'
-import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
-import { errorBody } from '../../src/errors.js'
+import { AUTH, buildTestApp, TEST_KEY } from '../helpers/app.ts'
+import { FakeClock } from '../helpers/fake-clock.ts'
+import { IS_OFFLINE, OFFLINE } from '../helpers/states.ts'
+import { errorBody } from '../../src/errors.ts'
 
 t.test('heartbeat with a session id goes live and answers with the public state', async (t) => {
   const clock = new FakeClock()

@@ -1,9 +1,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import t, { type Test } from 'tap'
-import type { HistoryReport } from '../../src/history/report.js'
-import { AUTH, buildTestApp } from '../helpers/app.js'
-import { FakeClock } from '../helpers/fake-clock.js'
-import { HOUR, settled } from '../helpers/history.js'
+import type { HistoryReport } from '../../src/history/report.ts'
+import { AUTH, buildTestApp } from '../helpers/app.ts'
+import { FakeClock } from '../helpers/fake-clock.ts'
+import { HOUR, settled } from '../helpers/history.ts'
 
 const NOON = Date.parse('2026-03-04T12:00:00Z') // a Wednesday
 

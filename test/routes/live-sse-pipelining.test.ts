@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net'
 import t, { type Test } from 'tap'
-import { buildTestApp } from '../helpers/app.js'
-import { openEventStream } from '../helpers/event-stream.js'
-import { openRawConnection } from '../helpers/raw-connection.js'
-import { OFFLINE as OFFLINE_STATE } from '../helpers/states.js'
+import { buildTestApp } from '../helpers/app.ts'
+import { openEventStream } from '../helpers/event-stream.ts'
+import { openRawConnection } from '../helpers/raw-connection.ts'
+import { OFFLINE as OFFLINE_STATE } from '../helpers/states.ts'
 
 const OFFLINE = JSON.stringify(OFFLINE_STATE)
 const STREAM_REQUEST = 'GET /ws/live HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\n\r\n'

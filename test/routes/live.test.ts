@@ -1,8 +1,8 @@
 import t from 'tap'
-import { AUTH, buildTestApp } from '../helpers/app.js'
-import { FakeClock } from '../helpers/fake-clock.js'
-import { injectViewer } from '../helpers/viewer.js'
-import { IS_OFFLINE, OFFLINE } from '../helpers/states.js'
+import { AUTH, buildTestApp } from '../helpers/app.ts'
+import { FakeClock } from '../helpers/fake-clock.ts'
+import { injectViewer } from '../helpers/viewer.ts'
+import { IS_OFFLINE, OFFLINE } from '../helpers/states.ts'
 
 t.test('a plain GET answers with the snapshot, uncached and open to any origin', async (t) => {
   const clock = new FakeClock()

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import t from 'tap'
-import { AUTH, buildTestApp } from '../helpers/app.js'
+import { AUTH, buildTestApp } from '../helpers/app.ts'
 
 const SOURCE = new URL('../../client/cc-live-status.js', import.meta.url)
 const BUILT = new URL('../../dist/client/cc-live-status.js', import.meta.url)

@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { PROJECT_ROOT } from './project.js'
+import { PROJECT_ROOT } from './project.ts'
 
 /**
  * Where the real Claude Code CLI is: `CLAUDE_CODE_BIN`, or the pinned version that

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import type { Test } from 'tap'
-import { PROJECT_ROOT } from './project.js'
+import { PROJECT_ROOT } from './project.ts'
 
 const INSTALL = join(PROJECT_ROOT, 'scripts', 'cc-live', 'install.sh')
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
-import { CLAUDE_CODE_BIN } from './binary.js'
-import type { ClaudeHome, Cleanup } from './home.js'
+import { CLAUDE_CODE_BIN } from './binary.ts'
+import type { ClaudeHome, Cleanup } from './home.ts'
 
 export interface PrintRun {
   readonly pid: number

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import type { Test } from 'tap'
-import { CLAUDE_CODE_BIN } from './binary.js'
-import type { ClaudeHome } from './home.js'
+import { CLAUDE_CODE_BIN } from './binary.ts'
+import type { ClaudeHome } from './home.ts'
 
 const run = promisify(execFile)
 let sessions = 0

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { parseAllowedOrigins } from '../../../src/access/allowed-origins.js'
-import { splitList } from '../../../src/config.js'
+import { parseAllowedOrigins } from '../../../src/access/allowed-origins.ts'
+import { splitList } from '../../../src/config.ts'
 
 const parse = (setting: string) => parseAllowedOrigins(splitList(setting))
 

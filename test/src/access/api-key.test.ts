@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkApiKey } from '../../../src/access/api-key.js'
+import { checkApiKey } from '../../../src/access/api-key.ts'
 
 t.test('keys a bearer header can carry are accepted', async (t) => {
   for (const key of ['0123456789abcdef0123456789abcdef', 'dev-key-change-me-0123456789', 'A.b_c~d+e/f-g0123456==', 'base64+url/safe_-~.=']) {

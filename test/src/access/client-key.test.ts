@@ -1,5 +1,5 @@
 import t from 'tap'
-import { clientKey } from '../../../src/access/client-key.js'
+import { clientKey } from '../../../src/access/client-key.ts'
 
 t.test('an IPv4 address is its own key', async (t) => {
   t.equal(clientKey('203.0.113.7'), '203.0.113.7')

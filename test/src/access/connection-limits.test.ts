@@ -1,6 +1,6 @@
 import t from 'tap'
-import { ConnectionLimits } from '../../../src/access/connection-limits.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
+import { ConnectionLimits } from '../../../src/access/connection-limits.ts'
+import { FakeClock } from '../../helpers/fake-clock.ts'
 
 const MINUTE = 60_000
 

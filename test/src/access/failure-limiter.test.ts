@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FailureLimiter } from '../../../src/access/failure-limiter.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
+import { FailureLimiter } from '../../../src/access/failure-limiter.ts'
+import { FakeClock } from '../../helpers/fake-clock.ts'
 
 const WINDOW = 60_000
 

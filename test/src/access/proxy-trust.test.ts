@@ -1,6 +1,6 @@
 import t from 'tap'
-import { compileProxyTrust } from '../../../src/access/proxy-trust.js'
-import { splitList } from '../../../src/config.js'
+import { compileProxyTrust } from '../../../src/access/proxy-trust.ts'
+import { splitList } from '../../../src/config.ts'
 
 const compile = (setting: string) => compileProxyTrust(splitList(setting))
 

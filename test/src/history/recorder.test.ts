@@ -1,7 +1,7 @@
 import t from 'tap'
-import { SqliteHistoryStore } from '../../../src/history/sqlite-store.js'
-import type { HistoryBatch } from '../../../src/history/store.js'
-import { HOUR, MINUTE, hoursByDay, recorderSetup, wrapStore } from '../../helpers/history.js'
+import { SqliteHistoryStore } from '../../../src/history/sqlite-store.ts'
+import type { HistoryBatch } from '../../../src/history/store.ts'
+import { HOUR, MINUTE, hoursByDay, recorderSetup, wrapStore } from '../../helpers/history.ts'
 
 // Long spans are written once a minute here; how often a write happens changes nothing counted.
 const SLOW = { flushMs: 60_000 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { historyReport, streakOf } from '../../../src/history/report.js'
+import { historyReport, streakOf } from '../../../src/history/report.ts'
 
 t.test('the report walks its days by count: a range at the end of year 9999 ends where it should', async (t) => {
   const report = historyReport({ timezone: 'UTC', from: '9999-12-30', to: '9999-12-31', today: '9999-12-31', days: [] })

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { historyKeys, HistoryLeaseLostError, RedisHistoryStore } from '../../../src/history/redis-store.js'
-import { SqliteHistoryStore } from '../../../src/history/sqlite-store.js'
-import type { HistoryBatch, HistoryStore, Stretch } from '../../../src/history/store.js'
-import { HOUR, MINUTE, hoursByDay, recorderSetup } from '../../helpers/history.js'
-import { freshPrefix, redisConnection } from '../../helpers/live-stores.js'
-import { redisMissing, startRedisServer } from '../../helpers/redis-server.js'
+import { historyKeys, HistoryLeaseLostError, RedisHistoryStore } from '../../../src/history/redis-store.ts'
+import { SqliteHistoryStore } from '../../../src/history/sqlite-store.ts'
+import type { HistoryBatch, HistoryStore, Stretch } from '../../../src/history/store.ts'
+import { HOUR, MINUTE, hoursByDay, recorderSetup } from '../../helpers/history.ts'
+import { freshPrefix, redisConnection } from '../../helpers/live-stores.ts'
+import { redisMissing, startRedisServer } from '../../helpers/redis-server.ts'
 
 // One suite, two stores: what the embedded SQLite history keeps, the history in Redis keeps too,
 // batch for batch; the recorder is one, whichever it writes to.

@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
-import { ACTIVITY_FIELDS, type PublicState } from '../../../src/live/public-state.js'
-import { RedisLiveStore } from '../../../src/live/redis-store.js'
-import { StoreUnavailableError, type SessionEvent } from '../../../src/live/store.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
-import { freshPrefix, redisConnection, redisStores, type StoreHarness } from '../../helpers/live-stores.js'
-import { redisMissing, startRedisServer, type RedisServer } from '../../helpers/redis-server.js'
-import { IS_OFFLINE } from '../../helpers/states.js'
+import { ACTIVITY_FIELDS, type PublicState } from '../../../src/live/public-state.ts'
+import { RedisLiveStore } from '../../../src/live/redis-store.ts'
+import { StoreUnavailableError, type SessionEvent } from '../../../src/live/store.ts'
+import { FakeClock } from '../../helpers/fake-clock.ts'
+import { freshPrefix, redisConnection, redisStores, type StoreHarness } from '../../helpers/live-stores.ts'
+import { redisMissing, startRedisServer, type RedisServer } from '../../helpers/redis-server.ts'
+import { IS_OFFLINE } from '../../helpers/states.ts'
 
 // What only a shared store does: several replicas, one state; the server going away and coming back.
 

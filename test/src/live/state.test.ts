@@ -1,10 +1,10 @@
 import t from 'tap'
-import { ACTIVITY_FIELDS, type PublicState, type Snapshot } from '../../../src/live/public-state.js'
-import { DEFAULT_SESSION, type StoreRecord } from '../../../src/live/sessions.js'
-import { LiveState, type LiveStateOptions } from '../../../src/live/state.js'
-import type { Heartbeat, SessionEvent } from '../../../src/live/store.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
-import { IS_OFFLINE, OFFLINE } from '../../helpers/states.js'
+import { ACTIVITY_FIELDS, type PublicState, type Snapshot } from '../../../src/live/public-state.ts'
+import { DEFAULT_SESSION, type StoreRecord } from '../../../src/live/sessions.ts'
+import { LiveState, type LiveStateOptions } from '../../../src/live/state.ts'
+import type { Heartbeat, SessionEvent } from '../../../src/live/store.ts'
+import { FakeClock } from '../../helpers/fake-clock.ts'
+import { IS_OFFLINE, OFFLINE } from '../../helpers/states.ts'
 
 const TTL = 60_000
 

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
-import { ACTIVITY_FIELDS, type Snapshot } from '../../../src/live/public-state.js'
-import type { Heartbeat, SessionEvent } from '../../../src/live/store.js'
-import { embeddedStore, redisStores, type StoreFactory, type StoreHarness, type StoreOptions } from '../../helpers/live-stores.js'
-import { redisMissing, startRedisServer } from '../../helpers/redis-server.js'
-import { IS_OFFLINE, OFFLINE } from '../../helpers/states.js'
+import { ACTIVITY_FIELDS, type Snapshot } from '../../../src/live/public-state.ts'
+import type { Heartbeat, SessionEvent } from '../../../src/live/store.ts'
+import { embeddedStore, redisStores, type StoreFactory, type StoreHarness, type StoreOptions } from '../../helpers/live-stores.ts'
+import { redisMissing, startRedisServer } from '../../helpers/redis-server.ts'
+import { IS_OFFLINE, OFFLINE } from '../../helpers/states.ts'
 
 // One suite, two stores: what the process store does, the store shared by replicas through Redis
 // does too, step for step, with the same seq. The domain rules are one class (src/live/sessions.ts);

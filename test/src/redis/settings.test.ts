@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseRedisSettings, RedisSettingError } from '../../../src/redis/settings.js'
+import { parseRedisSettings, RedisSettingError } from '../../../src/redis/settings.ts'
 
 const SECRET = 's3cret-Pa55'
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { TOOL_VERBS } from '../../../src/live/heartbeat-schema.js'
-import { ACTIVITY_FIELDS, SESSION_STATUSES } from '../../../src/live/public-state.js'
-import { DEFAULT_SESSION, type SessionRecord, type StoreRecord } from '../../../src/live/sessions.js'
-import { LiveState } from '../../../src/live/state.js'
-import { MAX_SAVED_SESSIONS, parseSessions, serializeSessions } from '../../../src/state-file/format.js'
-import { MAX_TIME_DISTANCE_MS } from '../../../src/state-file/readers.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
+import { TOOL_VERBS } from '../../../src/live/heartbeat-schema.ts'
+import { ACTIVITY_FIELDS, SESSION_STATUSES } from '../../../src/live/public-state.ts'
+import { DEFAULT_SESSION, type SessionRecord, type StoreRecord } from '../../../src/live/sessions.ts'
+import { LiveState } from '../../../src/live/state.ts'
+import { MAX_SAVED_SESSIONS, parseSessions, serializeSessions } from '../../../src/state-file/format.ts'
+import { MAX_TIME_DISTANCE_MS } from '../../../src/state-file/readers.ts'
+import { FakeClock } from '../../helpers/fake-clock.ts'
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z')
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/

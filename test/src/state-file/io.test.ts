@@ -1,14 +1,14 @@
 import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { DEFAULT_SESSION, type StoreRecord } from '../../../src/live/sessions.js'
-import { MAX_SAVED_SESSIONS, serializeSessions } from '../../../src/state-file/format.js'
+import { DEFAULT_SESSION, type StoreRecord } from '../../../src/live/sessions.ts'
+import { MAX_SAVED_SESSIONS, serializeSessions } from '../../../src/state-file/format.ts'
 import {
   loadSessions, MAX_STATE_FILE_BYTES, removeStaleTemporaryFiles, resolveStateFile,
   STALE_TEMPORARY_AGE_MS, StateFileWriter, temporaryPath, writeAtomically
-} from '../../../src/state-file/io.js'
-import { makeFifo, makeSocket } from '../../helpers/special-files.js'
-import { tempDir } from '../../helpers/temp-dir.js'
+} from '../../../src/state-file/io.ts'
+import { makeFifo, makeSocket } from '../../helpers/special-files.ts'
+import { tempDir } from '../../helpers/temp-dir.ts'
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z')
 const RECORD: StoreRecord = {

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { DEFAULT_SESSION } from '../../../src/live/sessions.js'
-import { MAX_TIME_DISTANCE_MS, readList, readSessionId, readTime, readTuple } from '../../../src/state-file/readers.js'
+import { DEFAULT_SESSION } from '../../../src/live/sessions.ts'
+import { MAX_TIME_DISTANCE_MS, readList, readSessionId, readTime, readTuple } from '../../../src/state-file/readers.ts'
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z')
 

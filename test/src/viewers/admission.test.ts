@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ViewerAdmission } from '../../../src/viewers/admission.js'
+import { ViewerAdmission } from '../../../src/viewers/admission.ts'
 
 const anyOrigin = { allowedOrigins: null }
 

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { freeParser, NODE_CONNECTION_LISTENERS, takeOverConnection } from '../../../src/viewers/http-takeover.js'
-import { openRawConnection, type RawConnection } from '../../helpers/raw-connection.js'
-import { collectGarbage } from '../../helpers/retention.js'
+import { freeParser, NODE_CONNECTION_LISTENERS, takeOverConnection } from '../../../src/viewers/http-takeover.ts'
+import { openRawConnection, type RawConnection } from '../../helpers/raw-connection.ts'
+import { collectGarbage } from '../../helpers/retention.ts'
 
 const GET = 'GET / HTTP/1.1\r\nhost: test\r\n\r\n'
 

@@ -1,8 +1,8 @@
 import { once } from 'node:events'
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../../helpers/states.js'
-import { SseStreamSet, type SseStreamSetOptions } from '../../../src/viewers/sse-streams.js'
+import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../../helpers/states.ts'
+import { SseStreamSet, type SseStreamSetOptions } from '../../../src/viewers/sse-streams.ts'
 
 const OFFLINE = snapshot(OFFLINE_STATE)
 const LIVE = snapshot(LIVE_STATE)

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import t from 'tap'
-import { FakeClock } from '../../helpers/fake-clock.js'
-import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../../helpers/states.js'
-import { CLOSE_GOING_AWAY, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../../src/viewers/websockets.js'
+import { FakeClock } from '../../helpers/fake-clock.ts'
+import { LIVE as LIVE_STATE, OFFLINE as OFFLINE_STATE, snapshot } from '../../helpers/states.ts'
+import { CLOSE_GOING_AWAY, ViewerSet, type ViewerSetOptions, type ViewerSocket } from '../../../src/viewers/websockets.ts'
 
 /** Records what the viewer set does to a socket; `answersClose` decides whether it finishes the close handshake. */
 class RecordingSocket extends EventEmitter {

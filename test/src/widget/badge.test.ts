@@ -1,5 +1,5 @@
 import t from 'tap'
-import { renderBadge } from '../../../src/widget/badge.js'
+import { renderBadge } from '../../../src/widget/badge.ts'
 
 function widths (svg: string): number[] {
   return [...svg.matchAll(/<rect (?:x="\d+" )?width="(\d+)" height="20" fill="#/g)].map(([, width]) => Number(width))
